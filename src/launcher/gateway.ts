@@ -1,0 +1,122 @@
+// Runs the gateway in the foreground: the local services mailgw.conf asks for ([mailgw.local]),
+// then Haraka on the generated instance directory. Stops everything it started when Haraka exits
+// or when the launcher gets SIGINT or SIGTERM, services last so that mail Haraka is still
+// delivering reaches the local mailbox.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+import type { MailgwConfig } from '../config'
+import { startMailbox } from '../mailbox/server'
+import { formatListen, resolveBasePath, writeHarakaInstance } from './haraka-instance'
+
+export interface Service {
+  name: string
+  stop(): Promise<void>
+}
+
+export interface GatewayOptions {
+  config: MailgwConfig
+  packageRoot: string
+  runDir?: string
+  log: (line: string) => void
+  /** Extra environment for Haraka, e.g. for tests. */
+  env?: NodeJS.ProcessEnv
+}
+
+export function defaultRunDir(config: MailgwConfig): string {
+  return resolveBasePath(config, path.join('var', 'run', 'haraka'))
+}
+
+export interface RunningGateway {
+  haraka: ChildProcess
+  services: Service[]
+  /** Resolves with Haraka's exit code once everything has stopped. */
+  exited: Promise<number>
+  stop(): Promise<number>
+}
+
+export async function startLocalServices(config: MailgwConfig, log: (line: string) => void): Promise<Service[]> {
+  const services: Service[] = []
+  const { local } = config
+
+  if (local.Mailbox) {
+    const dir = resolveBasePath(config, local.MailboxPath)
+    const mailbox = await startMailbox({ host: local.Mailbox.host, port: local.Mailbox.port, dir, hostname: 'mailbox.localhost' })
+    services.push({ name: 'mailbox', stop: () => mailbox.close() })
+    log(`local mailbox listening on ${formatListen(local.Mailbox)}, storing messages in ${dir}`)
+  }
+  // TODO: start the private clamd and Redis when [mailgw.local] Clamd or Redis is true; the
+  // anti-virus and access-limit changes add them.
+  return services
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const { config, log } = opts
+  const runDir = opts.runDir ?? defaultRunDir(config)
+  const services = await startLocalServices(config, log)
+
+  try {
+    await writeHarakaInstance(config, { runDir, pluginsDir: path.join(opts.packageRoot, 'plugins') })
+  } catch (err) {
+    await stopServices(services)
+    throw err
+  }
+
+  const harakaBin = path.join(path.dirname(require.resolve('Haraka/package.json')), 'bin', 'haraka')
+  const haraka = spawn(process.execPath, [harakaBin, '-c', runDir], {
+    env: { ...process.env, ...opts.env, MAILGW_CONFIG: config.file },
+    stdio: 'inherit',
+  })
+
+  const exited = new Promise<number>((resolve) => {
+    haraka.once('exit', (code, signal) => {
+      stopServices(services).then(() => resolve(code ?? (signal ? 128 + (signalNumbers[signal] ?? 1) : 1)))
+    })
+  })
+
+  const stop = async (): Promise<number> => {
+    if (haraka.exitCode === null && haraka.signalCode === null) {
+      haraka.kill('SIGTERM')
+      const timer = setTimeout(() => haraka.kill('SIGKILL'), 15000)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+    return exited
+  }
+
+  return { haraka, services, exited, stop }
+}
+
+const signalNumbers: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }
+
+async function stopServices(services: Service[]): Promise<void> {
+  for (const s of [...services].reverse()) await s.stop().catch(() => undefined)
+}
+
+/** Waits until every address accepts TCP connections, or throws after timeoutMs. */
+export async function waitForListeners(addresses: { host: string; port: number }[], timeoutMs: number, abort?: Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let aborted = false
+  abort?.then(() => (aborted = true))
+
+  for (const addr of addresses) {
+    while (!(await canConnect(addr))) {
+      if (aborted) throw new Error('Haraka exited before it listened')
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the gateway to listen on ${formatListen(addr)}`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+}
+
+function canConnect(addr: { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host, port: addr.port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
