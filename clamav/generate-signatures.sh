@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Regenerates the bundled offline test signatures in clamav/db/ (committed, so no step at install time).
 #
-# The database lets clamd start and detect the standard test objects without freshclam or internet:
+# The database lets clamd start and detect the standard test objects without freshclam or internet.
 #   mailgw-test.ndb  body signatures (hex of a byte string, matched anywhere in any file type):
-#                    the EICAR test string, a string inside clam.exe from Debian's clamav-testfiles
-#                    (found again after clamd unpacks the archive, packer and mail variants of it), and a
-#                    marker that is reported under a PUA.* name so the av/suspicious path can be tested.
+#                    - the EICAR test string
+#                    - a string inside clam.exe from Debian's clamav-testfiles, found again after clamd
+#                      unpacks the archive, packer and mail variants of it
+#                    - a marker reported under a PUA.* name, so the av/suspicious path can be tested
 #   mailgw-test.hdb  whole-file MD5 signatures (md5:size:name, as `sigtool --md5 FILE` prints them),
 #                    one for every file of clamav-testfiles, so those files match even when unpacking is
 #                    switched off or a limit stops it.

@@ -14,9 +14,9 @@ import { ClamdClient } from './clamd';
 
 export type ClamdSocket = { tcp: { host: string; port: number } } | { unix: string };
 
-/** Scan limits written to clamd.conf; sizes in bytes, see `man clamd.conf` for each option. */
+/** Scan limits written to clamd.conf, with sizes in bytes. `man clamd.conf` describes each option. */
 export interface ClamdLimits {
-  /** StreamMaxLength: largest object accepted over INSTREAM; larger ones get a size-limit error. */
+  /** StreamMaxLength: largest object accepted over INSTREAM. A larger one gets a size-limit error. */
   streamMaxLength: number;
   /** MaxScanSize: data scanned per object, counting the object and everything unpacked from it. */
   maxScanSize: number;
@@ -38,20 +38,20 @@ export const DEFAULT_CLAMD_LIMITS: ClamdLimits = {
   maxFileSize: 50 * 1024 * 1024,
   maxRecursion: 16,
   maxFiles: 10_000,
-  maxScanTimeMs: 120_000,
+  maxScanTimeMs: 60_000,
   maxThreads: 10,
 };
 
 export interface StartClamdOptions {
-  /** Directory for clamd.conf, clamd.pid, clamd.log and tmp/; created if missing. */
+  /** Directory for clamd.conf, clamd.pid, clamd.log and tmp/, created if missing. */
   stateDir: string;
   socket: ClamdSocket;
-  /** Directory of signature files; defaults to the bundled clamav/db. */
+  /** Directory of signature files, by default the bundled clamav/db. */
   databaseDir?: string;
   limits?: Partial<ClamdLimits>;
-  /** Path of the clamd binary; defaults to /usr/sbin/clamd (Debian clamav-daemon). */
+  /** Path of the clamd binary, by default /usr/sbin/clamd from Debian's clamav-daemon. */
   clamdPath?: string;
-  /** Time allowed from spawn until PONG, in milliseconds; loading the official databases takes far longer than ours. */
+  /** Time allowed from spawn until PONG, in milliseconds. The official databases load far slower than the bundled one. */
   startTimeoutMs?: number;
   /** Time allowed after SIGTERM before SIGKILL, in milliseconds. */
   stopTimeoutMs?: number;
@@ -99,7 +99,7 @@ export function clamdAddress(socket: ClamdSocket): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Renders the clamd.conf text; throws on a value clamd would misread or reject. */
+/** Renders the clamd.conf text. Throws on a value that clamd would misread or reject. */
 export function renderClamdConf(options: {
   stateDir: string;
   socket: ClamdSocket;
@@ -159,7 +159,7 @@ function confPath(name: string, value: string): string {
   return resolved;
 }
 
-/** Starts clamd and resolves once it replies PONG; rejects with clamd's log tail if it does not. */
+/** Starts clamd and resolves once it replies PONG. Rejects with clamd's log tail if it does not. */
 export async function startClamd(options: StartClamdOptions): Promise<RunningClamd> {
   const stateDir = path.resolve(options.stateDir);
   const databaseDir = path.resolve(options.databaseDir ?? bundledDatabaseDir());
@@ -200,7 +200,7 @@ async function waitForPong(clamd: ClamdProcess, address: string, startTimeoutMs:
 
   for (;;) {
     if (clamd.exitStatus !== null) {
-      throw new Error(`clamd exited with ${clamd.exitStatus} before replying to PING at ${address}; ${clamd.logTail()}`);
+      throw new Error(`clamd exited with ${clamd.exitStatus} before replying to PING at ${address}. ${clamd.logTail()}`);
     }
     try {
       await client.ping();
@@ -209,7 +209,7 @@ async function waitForPong(clamd: ClamdProcess, address: string, startTimeoutMs:
       // clamd is still loading signatures or has not bound the socket yet.
     }
     if (Date.now() > deadline) {
-      throw new Error(`clamd did not reply to PING at ${address} within ${startTimeoutMs} ms; ${clamd.logTail()}`);
+      throw new Error(`clamd did not reply to PING at ${address} within ${startTimeoutMs} ms. ${clamd.logTail()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
@@ -246,7 +246,7 @@ class ClamdProcess {
   spawned(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.child.once('spawn', resolve);
-      this.child.on('error', (error) => reject(new Error(`cannot start clamd: ${error.message}; install the Debian package clamav-daemon`)));
+      this.child.on('error', (error) => reject(new Error(`failed to start clamd: ${error.message}. Install the Debian package clamav-daemon or pass clamdPath.`)));
     });
   }
 
@@ -267,6 +267,6 @@ class ClamdProcess {
     } catch {
       log = `(no log at ${this.logPath})`;
     }
-    return `stderr: ${stderr || '(empty)'}\nlast lines of ${this.logPath}:\n${log}`;
+    return `clamd stderr: ${stderr || '(empty)'}\nlast lines of ${this.logPath}:\n${log}`;
   }
 }

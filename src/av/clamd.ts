@@ -36,7 +36,7 @@ export interface ClamdClientOptions {
   maxConcurrent?: number;
 }
 
-/** clamd could not be reached or did not behave like clamd: retry later, never treat as a verdict. */
+/** Failure to get a verdict from clamd (unreachable, timed out, unexpected reply): retry later, never treat as a verdict. */
 export class ClamdUnavailableError extends Error {
   readonly address: string;
 
@@ -49,10 +49,13 @@ export class ClamdUnavailableError extends Error {
 
 type SocketAddress = { path: string } | { host: string; port: number };
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+// Above the MaxScanTime that clamd-service.ts sets by default (60 s), so clamd ends a slow scan with a
+// reply about the object before the client gives up and reports clamd as unavailable.
+// NOTE: the exact reply clamd 1.4 sends when MaxScanTime hits was not observed in a test.
+const DEFAULT_TIMEOUT_MS = 90_000;
 const DEFAULT_MAX_CONCURRENT = 8;
 
-// clamd reads INSTREAM chunks into a buffer of its own. 64 KiB keeps memory flat on both sides.
+// clamd accepts INSTREAM chunks of any size up to StreamMaxLength. 64 KiB keeps each write small.
 const CHUNK_SIZE = 64 * 1024;
 
 // Error replies that describe clamd's own state (memory, temporary files, protocol), so scanning the
@@ -152,7 +155,7 @@ export class ClamdClient {
     return this.waiting.length;
   }
 
-  /** Resolves when clamd replies PONG; throws ClamdUnavailableError otherwise. */
+  /** Sends PING and resolves on PONG. Throws ClamdUnavailableError on any other outcome. */
   async ping(): Promise<void> {
     const reply = await this.request([Buffer.from('zPING\0')]);
     if (reply !== 'PONG') throw this.unexpectedReply('PING', reply);
@@ -217,7 +220,7 @@ export class ClamdClient {
         else resolve(reply ?? '');
       };
 
-      // A complete reply wins over a later write error: clamd answers "INSTREAM size limit exceeded"
+      // A complete reply wins over a later write error. clamd replies "INSTREAM size limit exceeded"
       // and closes while the client may still be sending, which surfaces here as EPIPE or ECONNRESET.
       const completeReply = (): string | null => {
         const data = Buffer.concat(received);
@@ -226,7 +229,7 @@ export class ClamdClient {
       };
 
       const timer = setTimeout(() => {
-        finish(new ClamdUnavailableError(this.socket, `no reply within ${this.timeoutMs} ms`));
+        finish(new ClamdUnavailableError(this.socket, `timed out: no reply within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
 
       socket.on('data', (chunk: Buffer) => {

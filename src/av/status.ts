@@ -13,7 +13,7 @@
 
 import type { ClamdVerdict } from './clamd';
 
-/** The object statuses a clamd verdict can produce; the other av/* statuses are set elsewhere. */
+/** Object statuses that a clamd verdict can produce. The other av/* statuses are set elsewhere. */
 export type ClamdStatus = 'av/clean' | 'av/infected' | 'av/protected' | 'av/suspicious' | 'av/error';
 
 const UNOFFICIAL_SUFFIX = '.UNOFFICIAL';

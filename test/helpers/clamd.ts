@@ -79,17 +79,17 @@ export function freeLoopbackPort(): Promise<number> {
   });
 }
 
-/** The EICAR test string, assembled at run time so this source file is not itself detected. */
+/** Returns the EICAR test string, assembled at run time so this source file is not itself detected. */
 export function eicar(): Buffer {
   return Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-' + 'ANTIVIRUS-TEST-FILE!$H+H*');
 }
 
-/** Text that the bundled database reports as PUA.MailGW.Test.Marker (status av/suspicious). */
+/** Returns text that the bundled database reports as PUA.MailGW.Test.Marker (status av/suspicious). */
 export function puaMarker(): Buffer {
   return Buffer.from('This attachment carries the MAILGW-TEST-PUA-MARKER-8d1e string.\n');
 }
 
-/** A password-protected zip (ZipCrypto) made with Info-ZIP `zip -P`; clamd reports Heuristics.Encrypted.Zip. */
+/** Builds a password-protected zip (ZipCrypto) with Info-ZIP `zip -P`. clamd reports it as Heuristics.Encrypted.Zip. */
 export function encryptedZip(entryName: string, content: Buffer, password = 'secret'): Buffer {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-zip-'));
   try {
