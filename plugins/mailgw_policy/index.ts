@@ -63,7 +63,8 @@ export const queue_message = safeHook('queue', async function (this: Haraka.Plug
       }),
     )
   }
-  return { code: constants.ok, msg: `Message queued as ${txn.uuid}` }
+  // Haraka appends the transaction id to this text.
+  return { code: constants.ok, msg: 'Message queued' }
 })
 
 function addMissingHeaders(txn: Haraka.Transaction, hostname: string): void {

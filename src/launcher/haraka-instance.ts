@@ -4,12 +4,16 @@
 // directory, the DSN text). Haraka then reads ordinary files, so what it runs with can be
 // inspected under the run directory. The instance is rebuilt at every start.
 
+import { execFile } from 'node:child_process'
 import { promises as fs } from 'node:fs'
+import { promisify } from 'node:util'
 import path from 'node:path'
 import type { MailgwConfig } from '../config'
 import { formatSchedule, retrySchedule } from '../queue/backoff'
 import { renderBounceMessage } from './bounce'
 import { setIniValues } from './ini-edit'
+
+const execFileAsync = promisify(execFile)
 
 /** Files that mailgw.conf owns; an administrator's copy in the config directory is overridden. */
 export const GENERATED_FILES = [
@@ -21,7 +25,11 @@ export const GENERATED_FILES = [
   'xclient.hosts',
   'outbound.bounce_message',
   'plugins',
+  'log.ini',
 ] as const
+
+/** Generated INI files whose Haraka defaults are kept under our keys. */
+const INI_DEFAULTS: readonly string[] = ['smtp.ini', 'connection.ini', 'outbound.ini', 'log.ini']
 
 export function formatListen(hp: { host: string; port: number }): string {
   return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`
@@ -61,11 +69,15 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
   files['outbound.bounce_message'] = renderBounceMessage(network.Postmaster)
   files['plugins'] = pluginList(existing['plugins'], options.Xclient)
   files['xclient.hosts'] = options.Xclient ? '127.0.0.1\n::1\n' : ''
+
+  // Haraka warns at every start when log.ini names no format.
+  const log = existing['log.ini'] ?? ''
+  files['log.ini'] = /^\s*format\s*=/m.test(log) ? log : setIniValues(log, 'main', { format: 'default' })
   return files
 }
 
 /** The default plugin list: our plugins only, in the order their hooks must run. */
-export const DEFAULT_PLUGINS = ['mailgw_access', 'mailgw_policy', 'mailgw_route']
+export const DEFAULT_PLUGINS = ['tls', 'mailgw_access', 'mailgw_policy', 'mailgw_route']
 
 function pluginList(existing: string | undefined, xclient: boolean): string {
   const lines = (existing ?? DEFAULT_PLUGINS.join('\n')).split(/\r?\n/)
@@ -91,7 +103,7 @@ export function resolveBasePath(config: Pick<MailgwConfig, 'dir'>, p: string): s
 export interface InstanceOptions {
   /** Directory to build; replaced on every start. */
   runDir: string
-  /** The package's plugins/ directory, linked into the instance. */
+  /** The package's plugins/ directory, whose folder plugins the instance loads. */
   pluginsDir: string
 }
 
@@ -108,13 +120,63 @@ export async function writeHarakaInstance(config: MailgwConfig, opts: InstanceOp
     else await fs.writeFile(path.join(configOut, entry.name), text)
   }
 
+  // Haraka reads its own defaults only for files the instance lacks, so a generated file starts
+  // from Haraka's shipped version (connection.ini's [message] section, for one, is required).
+  const harakaDefaults = path.join(path.dirname(require.resolve('Haraka/package.json')), 'config')
+  for (const name of GENERATED_FILES) {
+    if (existing[name] !== undefined || !INI_DEFAULTS.includes(name)) continue
+    existing[name] = await fs.readFile(path.join(harakaDefaults, name), 'utf8').catch(() => '')
+  }
+
   for (const [name, content] of Object.entries(harakaFiles(config, existing))) {
     await fs.writeFile(path.join(configOut, name), content)
   }
 
   await fs.mkdir(resolveBasePath(config, config.options.QueuePath), { recursive: true })
+  await ensureTlsCertificate(configOut, config.network.Hostname)
 
-  const link = path.join(opts.runDir, 'plugins')
-  await fs.rm(link, { recursive: true, force: true })
-  await fs.symlink(opts.pluginsDir, link, 'dir')
+  await linkPlugins(opts.pluginsDir, path.join(opts.runDir, 'plugins'))
+}
+
+/**
+ * Creates a self-signed certificate for STARTTLS when the administrator provided none
+ * (tls_key.pem and tls_cert.pem in the config directory), so that clients which offer TLS get it
+ * and Haraka does not log a missing-key error at every start. Clients that verify certificates
+ * need a real one.
+ */
+async function ensureTlsCertificate(configOut: string, hostname: string): Promise<void> {
+  const key = path.join(configOut, 'tls_key.pem')
+  const cert = path.join(configOut, 'tls_cert.pem')
+  const present = await Promise.all([key, cert].map((f) => fs.access(f).then(() => true, () => false)))
+  if (present.every(Boolean)) return
+
+  const cn = hostname.replace(/[^A-Za-z0-9.-]/g, '')
+  await execFileAsync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650',
+    '-subj', `/CN=${cn}`, '-keyout', key, '-out', cert], { timeout: 30000 })
+  await fs.chmod(key, 0o600)
+}
+
+/**
+ * Gives the instance one folder plugin per plugin of the package, each a package.json whose main
+ * is the absolute path of the compiled plugin. A symlink to the package's plugins/ would not do,
+ * because node resolves a relative `main` from the path it was asked for, not the link's target.
+ */
+async function linkPlugins(pluginsDir: string, target: string): Promise<void> {
+  await fs.rm(target, { recursive: true, force: true })
+  await fs.mkdir(target, { recursive: true })
+
+  for (const entry of await fs.readdir(pluginsDir, { withFileTypes: true })) {
+    const manifestPath = path.join(pluginsDir, entry.name, 'package.json')
+    if (!entry.isDirectory()) continue
+    let manifest: { name?: string; main?: string }
+    try {
+      manifest = JSON.parse(await fs.readFile(manifestPath, 'utf8'))
+    } catch {
+      continue
+    }
+    if (!manifest.main) continue
+    const main = path.resolve(pluginsDir, entry.name, manifest.main)
+    await fs.mkdir(path.join(target, entry.name))
+    await fs.writeFile(path.join(target, entry.name, 'package.json'), JSON.stringify({ ...manifest, main }, null, 2))
+  }
 }
