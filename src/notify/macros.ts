@@ -1,10 +1,10 @@
 /**
  * Macro catalogue of the notification template language.
  *
- * Every `%NAME%` a template may use is declared here, with its scope and a one-line description;
- * the parser rejects any other name unless the template defines it with `<DEF>`. The notification
+ * Every `%NAME%` a template may use is declared here, with its scope and a one-line description.
+ * The parser rejects any other name unless the template defines it with `<DEF>`. The notification
  * code fills the values through `TemplateData` (template-data.ts). docs/templates.md lists the
- * same macros; keep the two in step.
+ * same macros, so keep the two in step.
  */
 
 /** Constants that every template can use; they need no data. */
@@ -60,8 +60,8 @@ export const COUNT_MACROS = {
 } as const;
 
 /**
- * Macros of one MIME object (attachment or body part). Each holds one value per object; a FOR over
- * any of them binds all of them to the same object.
+ * Macros of one MIME object (attachment or body part). Each has one value per object, and a FOR
+ * over any of them binds all of them to the same object.
  */
 export const OBJECT_MACROS = {
   OBJECT: 'name of the object (file name, or a generated name such as "part 2" when it has none)',
@@ -74,8 +74,8 @@ export const OBJECT_MACROS = {
 } as const;
 
 /**
- * Macros of one recipient whose delivery failed, for the DSN template. Each holds one value per
- * failed recipient; a FOR over any of them binds all of them to the same recipient.
+ * Macros of one recipient whose delivery failed, for the DSN template. Each has one value per
+ * failed recipient, and a FOR over any of them binds all of them to the same recipient.
  */
 export const FAILED_RCPT_MACROS = {
   FAILED_RCPT: 'address of a recipient whose delivery failed',

@@ -1,7 +1,7 @@
 /**
  * Lexer of the notification template language. It turns template text (LF line breaks) into
  * logical lines of tokens: escapes resolved, comments removed, `\` line joins applied, every macro
- * name checked against the catalogue and earlier DEFs. A line that holds only constructs and
+ * name checked against the catalogue and earlier DEFs. A line that contains only constructs and
  * comments is "standalone": its white space and line break are dropped, so a FOR or DEF on a line of
  * its own leaves no empty line in the output. The first error throws a TemplateError with its line.
  */
@@ -9,11 +9,11 @@ import { isCatalogueMacro } from './macros';
 import { MAX_NAME_BYTES, MAX_VALUE_BYTES, TemplateError, type MacroNode, type TextNode } from './template-syntax';
 
 export type Token =
-  | { readonly t: 'text'; readonly text: string; readonly line: number }
-  | { readonly t: 'macro'; readonly name: string; readonly line: number }
-  | { readonly t: 'for'; readonly name: string; readonly negate: boolean; readonly mask: string; readonly line: number }
-  | { readonly t: 'endfor'; readonly line: number }
-  | { readonly t: 'def'; readonly name: string; readonly value: (TextNode | MacroNode)[]; readonly line: number };
+  | { readonly type: 'text'; readonly text: string; readonly line: number }
+  | { readonly type: 'macro'; readonly name: string; readonly line: number }
+  | { readonly type: 'for'; readonly name: string; readonly negate: boolean; readonly mask: string; readonly line: number }
+  | { readonly type: 'endfor'; readonly line: number }
+  | { readonly type: 'def'; readonly name: string; readonly value: (TextNode | MacroNode)[]; readonly line: number };
 
 export interface LogicalLine {
   /** Physical line the logical line starts on (1-based). */
@@ -74,7 +74,7 @@ class Lexer {
         this.skipComment();
       } else if (c === '%') {
         const ref = this.readMacroRef();
-        this.pushToken({ t: 'macro', name: ref.name, line: ref.line });
+        this.pushToken({ type: 'macro', name: ref.name, line: ref.line });
       } else if (c === '<') {
         this.pushToken(this.readConstruct());
       } else {
@@ -102,7 +102,7 @@ class Lexer {
 
   private flushText(): void {
     if (this.cur.text === '') return;
-    this.cur.tokens.push({ t: 'text', text: this.cur.text, line: this.cur.textLine });
+    this.cur.tokens.push({ type: 'text', text: this.cur.text, line: this.cur.textLine });
     this.cur.text = '';
   }
 
@@ -114,12 +114,12 @@ class Lexer {
   private finishLine(newline: boolean): void {
     this.flushText();
     const tokens = this.cur.tokens;
-    const hasContent = tokens.some((tk) => tk.t === 'macro' || (tk.t === 'text' && /\S/.test(tk.text)));
-    const hasConstruct = tokens.some((tk) => tk.t === 'for' || tk.t === 'endfor' || tk.t === 'def');
+    const hasContent = tokens.some((tk) => tk.type === 'macro' || (tk.type === 'text' && /\S/.test(tk.text)));
+    const hasConstruct = tokens.some((tk) => tk.type === 'for' || tk.type === 'endfor' || tk.type === 'def');
     const standalone = !hasContent && (hasConstruct || this.cur.comment);
     this.out.push({
       line: this.cur.line,
-      tokens: standalone ? tokens.filter((tk) => tk.t !== 'text') : tokens,
+      tokens: standalone ? tokens.filter((tk) => tk.type !== 'text') : tokens,
       blank: !hasContent && !hasConstruct && !this.cur.comment,
       standalone,
       newline: newline && !standalone,
@@ -236,9 +236,9 @@ class Lexer {
     if (slash === '/' && word === 'FOR') return this.readEndFor();
     if (slash === '' && word === 'FOR') return this.readFor();
     if (slash === '' && word === 'DEF') return this.readDef();
-    const shown = word === '' && slash === '' ? `<${this.src[this.pos + 1] ?? ''}` : `<${slash}${word}`;
+    const construct = word === '' && slash === '' ? `<${this.src[this.pos + 1] ?? ''}` : `<${slash}${word}`;
     return this.fail(
-      `unknown construct "${shown.trimEnd()}"; the constructs are <FOR ...>, </FOR> and <DEF .../>, and \\< writes a literal "<"`,
+      `unknown construct "${construct.trimEnd()}"; the constructs are <FOR ...>, </FOR> and <DEF .../>, and \\< writes a literal "<"`,
     );
   }
 
@@ -248,7 +248,7 @@ class Lexer {
     this.skipBlanks();
     if (this.src[this.pos] !== '>') this.fail(`expected ">" to close </FOR, found ${this.describeNext()}`);
     this.pos++;
-    return { t: 'endfor', line };
+    return { type: 'endfor', line };
   }
 
   private readFor(): Token {
@@ -275,7 +275,7 @@ class Lexer {
     this.skipBlanks();
     if (this.src[this.pos] !== '>') this.fail(`expected ">" to close <FOR ${name} ${op} "${mask}">, found ${this.describeNext()}`);
     this.pos++;
-    return { t: 'for', name, negate: op === '!=', mask, line };
+    return { type: 'for', name, negate: op === '!=', mask, line };
   }
 
   private readDef(): Token {
@@ -299,7 +299,7 @@ class Lexer {
     this.pos += 2;
     // Defined only after its own tag, so a first DEF cannot refer to itself.
     this.defined.add(name);
-    return { t: 'def', name, value, line };
+    return { type: 'def', name, value, line };
   }
 
   /** Reads a double-quoted string; macros are allowed in DEF values and rejected in masks. */

@@ -14,7 +14,7 @@ import {
   type TemplateNode,
 } from './template-syntax';
 
-/** Header fields RFC 5322 (section 3.6) allows at most once in a message. */
+/** Header fields RFC 5322 (section 3.6) allows at most once in a message; a second one is rejected. */
 const SINGLE_FIELDS = new Set([
   'date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject',
 ]);
@@ -32,7 +32,7 @@ export function parseTemplate(text: string, file: string): Template {
   const bodyTokens: Token[] = [];
   for (const l of lines.slice(bodyStart)) {
     bodyTokens.push(...l.tokens);
-    if (l.newline) bodyTokens.push({ t: 'text', text: '\n', line: l.line });
+    if (l.newline) bodyTokens.push({ type: 'text', text: '\n', line: l.line });
   }
   const body = buildTree(bodyTokens, file, undefined);
   return { file, headers, body };
@@ -42,7 +42,7 @@ function checkSize(text: string, file: string): void {
   const total = Buffer.byteLength(text);
   if (total <= MAX_TEMPLATE_BYTES) return;
 
-  // Report the line that holds the first byte past the limit.
+  // Report the line that contains the first byte past the limit.
   let bytes = 0;
   let line = 1;
   for (const ch of text) {
@@ -84,15 +84,15 @@ function parseHeaderBlock(
     }
 
     if (l.standalone) {
-      const loop = l.tokens.find((tk) => tk.t === 'for' || tk.t === 'endfor');
+      const loop = l.tokens.find((tk) => tk.type === 'for' || tk.type === 'endfor');
       if (loop !== undefined) fail(file, loop.line, 'a FOR cannot enclose header fields; in the header block a FOR must open and close inside one field value');
       flush();
-      for (const tk of l.tokens) if (tk.t === 'def') headers.push({ kind: 'def', name: tk.name, value: tk.value, line: tk.line });
+      for (const tk of l.tokens) if (tk.type === 'def') headers.push({ kind: 'def', name: tk.name, value: tk.value, line: tk.line });
       continue;
     }
 
     const first = l.tokens[0];
-    if (first.t === 'text' && /^[ \t]/.test(first.text)) {
+    if (first.type === 'text' && /^[ \t]/.test(first.text)) {
       // A folded continuation line: the value goes on, the line break disappears.
       if (field === undefined) fail(file, l.line, 'the header block starts with white space; a continuation line needs a header field before it');
       field.tokens.push(...l.tokens);
@@ -110,8 +110,8 @@ function parseHeaderBlock(
 
 function startField(l: LogicalLine, file: string, seen: Map<string, number>): PendingField {
   const first = l.tokens[0];
-  const colon = first.t === 'text' ? first.text.indexOf(':') : -1;
-  if (first.t !== 'text' || colon === -1) {
+  const colon = first.type === 'text' ? first.text.indexOf(':') : -1;
+  if (first.type !== 'text' || colon === -1) {
     fail(file, l.line, 'expected a header field "Name: value" or the empty line that ends the header block');
   }
 
@@ -126,7 +126,7 @@ function startField(l: LogicalLine, file: string, seen: Map<string, number>): Pe
   seen.set(key, l.line);
 
   const rest = first.text.slice(colon + 1);
-  const tokens: Token[] = rest === '' ? [] : [{ t: 'text', text: rest, line: first.line }];
+  const tokens: Token[] = rest === '' ? [] : [{ type: 'text', text: rest, line: first.line }];
   tokens.push(...l.tokens.slice(1));
   return { name, line: l.line, tokens };
 }
@@ -134,14 +134,14 @@ function startField(l: LogicalLine, file: string, seen: Map<string, number>): Pe
 /** Builds the FOR tree of a token run; `fieldName` names the header field, undefined for the body. */
 function buildTree(tokens: readonly Token[], file: string, fieldName: string | undefined): TemplateNode[] {
   interface Frame {
-    open: Extract<Token, { t: 'for' }> | undefined;
+    open: Extract<Token, { type: 'for' }> | undefined;
     nodes: TemplateNode[];
   }
   const stack: Frame[] = [{ open: undefined, nodes: [] }];
 
   for (const tk of tokens) {
     const top = stack[stack.length - 1];
-    switch (tk.t) {
+    switch (tk.type) {
       case 'text': {
         const last = top.nodes[top.nodes.length - 1];
         if (last?.kind === 'text') top.nodes[top.nodes.length - 1] = { kind: 'text', text: last.text + tk.text };

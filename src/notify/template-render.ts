@@ -2,9 +2,9 @@
  * Renderer of parsed notification templates. It walks the parsed tree with the values of one
  * notification; values are substituted as plain text and never parsed as template syntax.
  *
- * Safety rules: control characters other than tab and line breaks are removed from every value,
- * each value is cut to 4096 bytes, and in header fields every line break becomes a space, so a
- * sender-controlled Subject cannot add a header field. Non-ASCII header text is RFC 2047 encoded.
+ * Safety rules: every value loses its control characters other than tab and line breaks, and is
+ * cut to 4096 bytes. In header fields every line break becomes a space, so a sender-controlled
+ * Subject cannot add a header field. Non-ASCII header text is RFC 2047 encoded.
  */
 import { encodeWord, encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
 import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from 'nodemailer/lib/qp';
@@ -30,10 +30,10 @@ const FOLD_WIDTH = 76;
 const ENCODED_WORD_LENGTH = 52;
 
 /**
- * Renders a template into a complete MIME entity with CRLF line breaks: the template's header
- * fields, then Content-Type (text/plain, UTF-8) and Content-Transfer-Encoding (7bit, or
- * quoted-printable when the body has non-ASCII text or a line over 998 characters), an empty line
- * and the body. A header field whose value renders empty is left out.
+ * Renders a template into a complete MIME entity with CRLF line breaks. The template's header
+ * fields come first, then Content-Type (text/plain, UTF-8) and Content-Transfer-Encoding, an empty
+ * line and the body. The body is 7bit, or quoted-printable when it has non-ASCII text or a line
+ * over 998 characters. A header field whose value renders empty is left out.
  */
 export function renderTemplate(template: Template, data: TemplateData): string {
   const parts = renderTemplateParts(template, data);

@@ -34,7 +34,7 @@ export interface ForNode {
   readonly line: number;
 }
 
-/** `<DEF NAME = "value"/>`; the value may reference macros but holds no constructs. */
+/** `<DEF NAME = "value"/>`; the value may reference macros but contains no constructs. */
 export interface DefNode {
   readonly kind: 'def';
   readonly name: string;
