@@ -86,6 +86,8 @@ function parseHeaderBlock(
     if (l.standalone) {
       const loop = l.tokens.find((tk) => tk.type === 'for' || tk.type === 'endfor');
       if (loop !== undefined) fail(file, loop.line, 'a FOR cannot enclose header fields; in the header block a FOR must open and close inside one field value');
+      // A comment line keeps the field open for continuation lines; a DEF line ends it.
+      if (l.tokens.length === 0) continue;
       flush();
       for (const tk of l.tokens) if (tk.type === 'def') headers.push({ kind: 'def', name: tk.name, value: tk.value, line: tk.line });
       continue;
@@ -94,7 +96,7 @@ function parseHeaderBlock(
     const first = l.tokens[0];
     if (first.type === 'text' && /^[ \t]/.test(first.text)) {
       // A folded continuation line: the value goes on, the line break disappears.
-      if (field === undefined) fail(file, l.line, 'the header block starts with white space; a continuation line needs a header field before it');
+      if (field === undefined) fail(file, l.line, 'a line that starts with white space continues a header field, but no field comes before it');
       field.tokens.push(...l.tokens);
       continue;
     }

@@ -207,6 +207,12 @@ describe('template lexical rules', () => {
     assert.deepEqual(parts.headers, [{ name: 'Subject', value: 'first  second' }]);
   });
 
+  it('continues a header field after a comment line', () => {
+    const template = parseTemplate('Subject: first\n# note\n  second\n\n', 't.tmpl');
+    const parts = renderTemplateParts(template, { message: {} });
+    assert.deepEqual(parts.headers, [{ name: 'Subject', value: 'first  second' }]);
+  });
+
   it('accepts a name of 64 bytes', () => {
     const name = 'N'.repeat(64);
     assert.equal(body(`<DEF ${name} = "ok"/>%${name}%`), 'ok');
