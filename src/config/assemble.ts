@@ -1,7 +1,7 @@
-// Turns the per-section key states of one parsed file into a MailgwConfig: fills defaults, merges
-// each group with the policy, resolves relative paths, and runs the checks that involve more than
-// one key (required keys, backoff order, network names, group selectors). Problems are appended to
-// parsed.errors; the caller discards the config when there is any.
+// Turns the per-section key states of one parsed file into a MailgwConfig. It fills defaults,
+// merges each group with the policy and resolves relative paths. It also runs the checks that
+// involve more than one key: required keys, backoff order, network names and group selectors.
+// Problems are appended to parsed.errors, and the caller discards the config when there is any.
 
 import { dirname, isAbsolute, resolve } from 'node:path'
 
@@ -40,7 +40,9 @@ function finalValue(spec: KeySpec, items: unknown[]): unknown {
 function defaultValue(spec: KeySpec): unknown {
   if (defaultCache.has(spec)) return structuredClone(defaultCache.get(spec))
 
-  const lines = spec.default === undefined ? [] : typeof spec.default === 'string' ? [spec.default] : spec.default
+  let lines: readonly string[] = []
+  if (typeof spec.default === 'string') lines = [spec.default]
+  else if (spec.default !== undefined) lines = spec.default
   const items: unknown[] = []
   for (const line of lines) {
     if (line === '') continue

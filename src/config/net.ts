@@ -22,7 +22,9 @@ function netmaskBits(mask: string): number | null {
   if (isIP(mask) !== 4) return null
   const value = mask.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0)
   const binary = value.toString(2).padStart(32, '0')
-  return /^1*0*$/.test(binary) ? binary.indexOf('0') === -1 ? 32 : binary.indexOf('0') : null
+  if (!/^1*0*$/.test(binary)) return null
+  const firstZero = binary.indexOf('0')
+  return firstZero === -1 ? 32 : firstZero
 }
 
 /** Parses ADDRESS, ADDRESS/BITS or IPv4ADDRESS/NETMASK into `ADDRESS/BITS`. */

@@ -1,7 +1,7 @@
 // Reads mailgw.conf into a MailgwConfig. Every problem becomes a ConfigError with file and line,
-// and parsing goes on after each one, so a single run lists all of them; the config is returned
-// only when there is none. Section and key lookups, list files and value syntax are handled here
-// and in values.ts; checks across keys and the final assembly are in assemble.ts.
+// and parsing goes on after each one, so a single run lists all of them. The config is returned
+// only when there is no error. This module finds sections and keys and reads list files; value
+// syntax is in values.ts, and checks across keys and the final assembly are in assemble.ts.
 
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
@@ -20,7 +20,7 @@ export interface ParseResult {
   errors: ConfigError[]
 }
 
-/** What the file set for one key of one section. */
+/** Values the file sets for one key of one section. */
 export interface KeyState {
   name: string
   spec: KeySpec
@@ -72,6 +72,13 @@ function classifySection(name: string): Classified {
       `unknown section [${name}]: expected [mailgw.X] (or [smtpgw.X]) with X one of ` +
       `${known.join(', ')}, group:NAME, or [updater.options], [updater.report]`,
   }
+}
+
+function describeReadError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'file not found'
+  if (code === 'EACCES') return 'permission denied'
+  return (err as Error).message
 }
 
 /** Squeezes a key to letters and digits so `Check AV` and `check_av` can suggest CheckAV. */
@@ -190,9 +197,7 @@ class FileParser {
     try {
       text = readFileSync(listFile, 'utf8')
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message
-      this.error(at.file, at.line, `cannot read list file "${listFile}" for ${where}: ${reason}`)
+      this.error(at.file, at.line, `cannot read list file "${listFile}" for ${where}: ${describeReadError(err)}`)
       return
     }
 
@@ -240,9 +245,7 @@ export function loadConfig(file: string): ParseResult {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message
-    return { config: null, errors: [{ file, line: 1, message: `cannot read the configuration file: ${reason}` }] }
+    return { config: null, errors: [{ file, line: 1, message: `cannot read the configuration file: ${describeReadError(err)}` }] }
   }
   return parseConfig(text, file)
 }

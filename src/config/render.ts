@@ -40,8 +40,9 @@ function typeLabel(spec: KeySpec): string {
 }
 
 function defaultLines(spec: KeySpec): string[] {
-  if (spec.default === undefined) return []
-  return typeof spec.default === 'string' ? (spec.default === '' ? [] : [spec.default]) : [...spec.default]
+  if (spec.default === undefined || spec.default === '') return []
+  if (typeof spec.default === 'string') return [spec.default]
+  return [...spec.default]
 }
 
 function defaultLabel(spec: KeySpec): string {

@@ -6,8 +6,8 @@
 // - `default` is file text, parsed by the same code as a value from the file.
 // - `min`/`max` are in parsed units: seconds for durations, bytes for sizes.
 // - `unit` is what a plain number in the file counts (durations and sizes also take suffixes).
-// - `status: 'planned'` keys are parsed and validated but not yet in effect; `ignored` keys are
-//   accepted only so that configuration files written for KMG 5.6 still load.
+// - `status: 'planned'` keys are parsed and validated but not yet in effect.
+// - `status: 'ignored'` keys are accepted only so that files written for KMG 5.6 still load.
 
 import type {
   ClamdAddress,
@@ -21,7 +21,7 @@ import type {
 
 export type KeyStatus = 'active' | 'planned' | 'ignored'
 
-/** How a value is read; the parsers live in values.ts. */
+/** Syntax of a value; the parsers are in values.ts. */
 export type ValueKind =
   | 'string'
   | 'path'
@@ -70,7 +70,7 @@ export interface KeySpec {
   /** An empty value is allowed: an empty list, or "not set" for single values. */
   readonly allowEmpty?: boolean
   readonly required?: boolean
-  /** What a relative path is resolved against. */
+  /** Base directory of a relative path. */
   readonly base?: 'instance' | 'config' | 'templates'
   /** Text shown as the default in the docs when the default is computed. */
   readonly defaultText?: string

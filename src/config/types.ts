@@ -13,7 +13,7 @@ export interface HostPort {
   port: number
 }
 
-/** Where clamd listens: a Unix socket path or a TCP address. */
+/** Address of clamd: a Unix socket path or a TCP address. */
 export type ClamdAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number }
 
 export type ForwardTarget = { kind: 'mx'; domain: string } | { kind: 'host'; host: string; port: number }

@@ -1,6 +1,5 @@
 // Parsers for one value (one item of a list) of each ValueKind of the schema. A parser returns
-// the parsed item, or `expected` text that the caller puts into an "invalid value" message, or a
-// complete message when the problem is not the value's syntax.
+// the parsed item, or `expected` text that the caller puts into an "invalid value" message.
 
 import { isAbsolute } from 'node:path'
 
@@ -11,7 +10,7 @@ import { AV_STATUSES, SPAM_STATUSES } from './types'
 
 export type ItemResult = { ok: true; value: unknown } | { ok: false; expected: string }
 
-/** Where a value came from; items that keep their source line get these. */
+/** File and line of a value, copied into the items that keep their source. */
 export interface ValueSource {
   file: string
   line: number
@@ -312,7 +311,7 @@ export interface ValueText {
   invalid: { token: string; expected: string }[]
 }
 
-/** Whether one line of the key may hold several comma-separated items. */
+/** Reports whether one line of the key may hold several comma-separated items. */
 export function splitsOnCommas(spec: KeySpec): boolean {
   return spec.commaList === true || spec.type === 'statusList' || spec.type === 'subjectMarkList'
 }
