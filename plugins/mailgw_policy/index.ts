@@ -1,22 +1,42 @@
-// mailgw_policy: hands each accepted message to the outbound queue.
+// mailgw_policy: splits each accepted message into one virtual copy per policy group, runs every
+// copy through its group's pipeline (anti-spam, anti-virus, object and message actions), then
+// writes the quarantine entries and queues the copies to deliver.
 // Hooks: queue and queue_outbound (the same handler, so a plugin that sets `relaying` cannot
-// route mail around it). Every recipient's copy is written with enqueueCopies, all or nothing; the
-// client gets 250 only after every queue file is on disk, and a 451 4.3.0 when a write fails.
-// Recipients addressed to the gateway's postmaster are redirected to the Postmaster address.
+// route mail around it).
+// Replies: 250 only after every quarantine entry and every queue file is on disk, including when
+// every copy was blocked (that decision is the gateway's); 451 4.3.0 when a write fails, with
+// nothing left behind, or when a scanner is unavailable. Recipients addressed to the gateway's
+// postmaster are redirected to the Postmaster address.
+// Notes: the transaction gets notes.mailgw_copies (one summary per copy, with the statuses of
+// NotifyAdmin, NotifyRecipient and NotifySender); each queued copy carries its own summary in
+// notes.mailgw_copy.
 
 import { promises as fs } from 'node:fs'
 import { isPostmasterAddress } from '../../src/access/protected'
+import type { MailgwConfig } from '../../src/config'
+import { matcherFor, type SenderContext } from '../../src/groups/match'
 import { formatDecision } from '../../src/log/decision'
-import { constants, DSN, safeHook } from '../shared/plugin'
+import { MessageAnalysis } from '../../src/pipeline/analysis'
+import { processCopy, type CopyOutcome } from '../../src/pipeline/copy'
+import { copyDecisionLine } from '../../src/pipeline/decision-line'
+import { EngineUnavailableError, type MessageContext } from '../../src/pipeline/engines'
+import { quarantineCopies, removeQuarantined, type QuarantinedEntry } from '../../src/pipeline/quarantine'
+import { editHeaders } from '../../src/pipeline/rewrite'
+import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
+import { constants, DSN, safeHook, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
-import { enqueueCopies } from './enqueue'
+import { createCopyTransaction } from './copies'
+import { checkEngineModules, processEngines } from './engines'
+import { enqueueCopies, type OutboundCopy, type QueuedFile } from './enqueue'
 
 interface AddressModule {
   Address: new (address: string) => Haraka.Address
 }
 
+const PRODUCT = `haraka-mailgw ${(require('../../package.json') as { version: string }).version}`
+
 export function register(this: Haraka.Plugin): void {
-  gatewayConfig()
+  checkEngineModules(gatewayConfig())
   this.register_hook('queue', 'queue_message')
   this.register_hook('queue_outbound', 'queue_message')
 }
@@ -26,27 +46,94 @@ export const queue_message = safeHook('queue', async function (this: Haraka.Plug
   if (!txn) return { code: constants.denysoft, msg: 'No transaction to queue' }
 
   const config = gatewayConfig()
-  const { Address } = require('@haraka/email-address') as AddressModule
-  const recipients = txn.rcpt_to.map((r) =>
-    isPostmasterAddress(r.user, r.host, config.network.Hostname) ? new Address(config.network.Postmaster) : r,
-  )
-
+  const recipients = redirectPostmaster(txn.rcpt_to, config)
   addMissingHeaders(txn, config.network.Hostname)
 
-  const outbound = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]
-  let queued
+  const received = await messageBytes(txn)
+  const raw = editHeaders(received, { remove: isVerdictHeader })
+  const context = messageContext(connection, txn, recipients)
+  const sender: SenderContext = { mailFrom: context.mailFrom, clientIp: context.clientIp, clientHost: context.clientHost }
+  const plans = matcherFor(config).partition(sender, recipients, (r) => r.address)
+
+  let outcomes: { outcome: CopyOutcome; recipients: Haraka.Address[]; settings: (typeof plans)[number]['choice']['settings'] }[]
   try {
-    queued = await enqueueCopies(
-      outbound,
-      config.forward.ForwardRoute,
-      [{ transaction: txn, mailFrom: txn.mail_from, recipients, notes: { mailgw_origin: txn.uuid } }],
-      (file) => fs.unlink(file),
+    const analysis = new MessageAnalysis(raw, context, await processEngines(config))
+    outcomes = await Promise.all(
+      plans.map(async (plan, index) => ({
+        outcome: await processCopy(analysis, plan.choice, plan.recipients.map((r) => r.address), index + 1, { product: PRODUCT }),
+        recipients: plan.recipients,
+        settings: plan.choice.settings,
+      })),
     )
   } catch (err) {
+    if (!(err instanceof EngineUnavailableError)) throw err
+    connection.logerror(this, `scan of ${txn.uuid} failed: ${err.message}`)
+    return { code: constants.denysoft, msg: DSN.create(451, 'Scanner unavailable, please try again later', 3, 0) }
+  }
+
+  return deliverCopies.call(this, connection, txn, config, outcomes)
+})
+
+async function deliverCopies(
+  this: Haraka.Plugin,
+  connection: Haraka.Connection,
+  txn: Haraka.Transaction,
+  config: MailgwConfig,
+  copies: { outcome: CopyOutcome; recipients: Haraka.Address[]; settings: MailgwConfig['policy'] }[],
+): Promise<HookResult> {
+  const mailFrom = txn.mail_from.isNull() ? '' : txn.mail_from.address
+  const arrival = new Date()
+
+  let quarantined: QuarantinedEntry[]
+  try {
+    quarantined = await quarantineCopies(copies, { transaction: txn.uuid, mailFrom, clientIp: connection.remote.ip, arrival })
+  } catch (err) {
+    connection.logerror(this, `quarantine write failed for ${txn.uuid}: ${(err as Error).message}`)
+    return { code: constants.denysoft, msg: DSN.create(451, 'Quarantine write failed, please try again later', 3, 0) }
+  }
+
+  const summaries = copies.map(({ outcome }) => copySummary(outcome, quarantined))
+  txn.notes.mailgw_copies = summaries
+
+  const transactions = this.haraka_require('transaction') as Parameters<typeof createCopyTransaction>[0]
+  const outbound: OutboundCopy[] = []
+  for (const [index, { outcome, recipients }] of copies.entries()) {
+    if (!outcome.deliver) continue
+    const notes = { mailgw_origin: txn.uuid, mailgw_copy: summaries[index] }
+    const copyTxn = await createCopyTransaction(transactions, txn, `${txn.uuid}.${outcome.copy}`, outcome.content, recipients, notes)
+    outbound.push({ transaction: copyTxn, mailFrom: txn.mail_from, recipients, notes })
+  }
+
+  let queued: QueuedFile[] = []
+  try {
+    const queue = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]
+    if (outbound.length > 0) queued = await enqueueCopies(queue, config.forward.ForwardRoute, outbound, (file) => fs.unlink(file))
+  } catch (err) {
+    await removeQuarantined(quarantined)
     connection.logerror(this, `queue write failed for ${txn.uuid}: ${(err as Error).message}`)
     return { code: constants.denysoft, msg: DSN.create(451, 'Queue write failed, please try again later', 3, 0) }
   }
 
+  logDecisions.call(this, connection, txn, copies.map((c) => c.outcome), quarantined, queued)
+  return { code: constants.ok, msg: `Message queued as ${txn.uuid}` }
+}
+
+function logDecisions(
+  this: Haraka.Plugin,
+  connection: Haraka.Connection,
+  txn: Haraka.Transaction,
+  outcomes: readonly CopyOutcome[],
+  quarantined: readonly QuarantinedEntry[],
+  queued: readonly QueuedFile[],
+): void {
+  for (const outcome of outcomes) {
+    const ids = quarantined.filter((q) => q.copy === outcome.copy).map((q) => q.metadata.id)
+    const queueIds = queued.filter((q) => q.uuid.startsWith(`${txn.uuid}.${outcome.copy}.`)).map((q) => q.uuid)
+    const extra: Record<string, string[]> = {}
+    if (ids.length > 0) extra.quarantine_id = ids
+    if (queueIds.length > 0) extra.queue_id = queueIds
+    connection.loginfo(this, copyDecisionLine(txn.uuid, outcome, extra))
+  }
   for (const q of queued) {
     connection.loginfo(
       this,
@@ -63,9 +150,59 @@ export const queue_message = safeHook('queue', async function (this: Haraka.Plug
       }),
     )
   }
-  // Haraka appends the transaction id to this text.
-  return { code: constants.ok, msg: 'Message queued' }
-})
+}
+
+/** Plain data for notes and queue files: what happened to one copy and whom to notify. */
+function copySummary(outcome: CopyOutcome, quarantined: readonly QuarantinedEntry[]): Record<string, unknown> {
+  return {
+    copy: outcome.copy,
+    group: outcome.group,
+    recipients: outcome.recipients,
+    delivered: outcome.deliver,
+    statuses: outcome.actions.statuses,
+    spam: outcome.spam?.status ?? null,
+    objects: (outcome.objects ?? []).map(({ id, filename, contentType, status, detail, action }) => ({ id, filename, contentType, status, detail, action })),
+    block: outcome.actions.block,
+    notifyAdmin: outcome.actions.notifyAdmin,
+    notifyRecipient: outcome.actions.notifyRecipient,
+    notifySender: outcome.actions.notifySender,
+    quarantine: quarantined.filter((q) => q.copy === outcome.copy).map((q) => ({ id: q.metadata.id, dir: q.store.dir })),
+  }
+}
+
+function redirectPostmaster(rcpts: readonly Haraka.Address[], config: MailgwConfig): Haraka.Address[] {
+  const { Address } = require('@haraka/email-address') as AddressModule
+  return rcpts.map((r) => (isPostmasterAddress(r.user, r.host, config.network.Hostname) ? new Address(config.network.Postmaster) : r))
+}
+
+function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, recipients: readonly Haraka.Address[]): MessageContext {
+  return {
+    transactionId: txn.uuid,
+    mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
+    recipients: recipients.map((r) => r.address),
+    clientIp: connection.remote.ip,
+    clientHost: clientHost(connection),
+    helo: connection.hello.host,
+  }
+}
+
+/**
+ * The client's host name for `Senders=host MASK`: a name confirmed by forward DNS when the access
+ * plugin stored one in notes.mailgw_client_host, else the reverse DNS (or XCLIENT NAME) name.
+ * NOTE: the fallback is not forward-confirmed; a client that controls its PTR record can claim a
+ * name until the access plugin provides the confirmed one.
+ */
+function clientHost(connection: Haraka.Connection): string | null {
+  const confirmed = connection.notes.mailgw_client_host
+  if (typeof confirmed === 'string' && confirmed !== '') return confirmed
+  const host = connection.remote.host
+  if (!host || ['NXDOMAIN', 'DNSERROR', 'Unknown'].includes(host) || host.startsWith('[')) return null
+  return host
+}
+
+function messageBytes(txn: Haraka.Transaction): Promise<Buffer> {
+  return new Promise((resolve) => txn.message_stream.get_data((buf) => resolve(buf)))
+}
 
 function addMissingHeaders(txn: Haraka.Transaction, hostname: string): void {
   if (txn.header.get_all('Message-Id').length === 0) txn.add_header('Message-Id', `<${txn.uuid}@${hostname}>`)

@@ -1,6 +1,7 @@
 // The `mailgw` command line: one subcommand per administrator task. Each subcommand returns its
 // exit code instead of calling process.exit, so tests can run it in process.
 
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { runCheckConfig } from './check-config'
 import { runStart } from './start'
@@ -41,7 +42,7 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     return first ? 0 : 1
   }
   if (first === '--version' || first === '-V') {
-    io.out(require(path.join(packageRoot(), 'package.json')).version)
+    io.out(JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version)
     return 0
   }
 

@@ -3,7 +3,7 @@
 // scan is enough.
 
 export function setIniValues(text: string, section: string, values: Record<string, string | number>): string {
-  const lines = text.length > 0 ? text.replace(/\r\n/g, '\n').split('\n') : []
+  const lines = text.length > 0 ? text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n') : []
   const pending = new Map(Object.entries(values).map(([k, v]) => [k, String(v)]))
   const out: string[] = []
   // Keys before the first header belong to [main] in Haraka's ini parser.
@@ -17,8 +17,9 @@ export function setIniValues(text: string, section: string, values: Record<strin
   for (const line of lines) {
     const header = /^\s*\[([^\]]+)\]\s*$/.exec(line)
     if (header) {
-      if (current === section) flush()
-      current = header[1].trim()
+      const name = header[1].trim()
+      if (current === section && name !== section) flush()
+      current = name
       out.push(line)
       continue
     }
