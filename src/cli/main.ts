@@ -7,6 +7,8 @@ import { runCheckConfig } from './check-config'
 import { runStart } from './start'
 import { runHarakaConfig } from './haraka-config'
 import { packageRoot } from './paths'
+import { runTlv } from '../notify/template'
+import { renderDefaultConfig } from '../config'
 
 export interface Io {
   out: (line: string) => void
@@ -24,6 +26,17 @@ const commands: Record<string, { run: Command; help: string }> = {
   start: { run: runStart, help: 'check the config, then run the gateway in the foreground' },
   'check-config': { run: runCheckConfig, help: 'validate mailgw.conf; print nothing and exit 0 when valid' },
   'haraka-config': { run: runHarakaConfig, help: 'write the Haraka instance files derived from mailgw.conf' },
+  'default-config': {
+    run: async (_args, io) => {
+      io.out(renderDefaultConfig().replace(/\n$/, ''))
+      return 0
+    },
+    help: 'print a mailgw.conf with every key at its default, commented',
+  },
+  tlv: {
+    run: async (args, io) => runTlv(args, { write: (s: string) => io.out(s.replace(/\n$/, '')) }, { write: (s: string) => io.err(s.replace(/\n$/, '')) }),
+    help: 'check notification templates; FILE:LINE: message for the first error',
+  },
 }
 
 const aliases: Record<string, string> = { '-k': 'check-config', '--check-config': 'check-config' }
