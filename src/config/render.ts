@@ -95,8 +95,8 @@ command; a unit test fails when this file and the schema differ.
 - Status lists take \`as/spam\`, \`as/probable\`, \`as/formal\`, \`as/blacklisted\`, \`as/all\`,
   \`av/clean\`, \`av/infected\`, \`av/disinfected\`, \`av/suspicious\`, \`av/protected\`,
   \`av/error\`, \`av/not_checked\`, \`av/filtered\`, \`av/all\` and \`none\`. The names of KMG 5.0
-  files without prefix (\`infected\`, \`spam\`, ...) are accepted, and \`all\` means what it meant
-  there: disinfected, infected, suspicious, protected, error and filtered.
+  files without prefix (\`infected\`, \`spam\`, ...) are accepted, and \`all\` keeps its KMG 5.0
+  meaning: disinfected, infected, suspicious, protected, error and filtered.
 - Relative paths are resolved when the file is read: against the instance directory (the parent
   of the directory of mailgw.conf), the directory of mailgw.conf, or TemplatesPath, as each key
   says.

@@ -64,7 +64,8 @@ describe('config schema', () => {
     assert.deepEqual(result.errors, [])
     const limits = result.config?.limits as unknown as Record<string, number>
     for (const [name, spec] of Object.entries(SCHEMA.limits.keys) as [string, KeySpec][]) {
-      assert.ok(limits[name] >= (spec.min ?? 0) && limits[name] <= (spec.max ?? Infinity), name)
+      assert.ok(limits[name] >= (spec.min ?? 0), `${name} below its minimum`)
+      assert.ok(limits[name] <= (spec.max ?? Infinity), `${name} above its maximum`)
     }
   })
 
