@@ -2,7 +2,7 @@
 // and the sink of end-to-end tests. It accepts every envelope, and for each message either writes
 // it as an .eml file (Return-Path and Delivered-To prepended, as a local delivery agent does) or
 // hands it to a callback, or both. Files are written to a temporary name, fsynced and renamed, so
-// a reader never sees half a message; the 250 reply is sent only after that.
+// a reader never sees half a message. The 250 reply is sent only after the rename.
 
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'

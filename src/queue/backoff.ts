@@ -1,7 +1,7 @@
 // Retry schedule of the outbound queue from [mailgw.timeouts]. Haraka retries a deferred message
 // after each interval of `outbound.ini temp_fail_intervals` and bounces it (DSN to the sender)
-// once the list is used up, so the schedule doubles from MinimalBackoffTime up to
-// MaximalBackoffTime and stops when the next retry would fall after MaximalQueueLifetime.
+// once the list is used up. So the schedule doubles from MinimalBackoffTime up to
+// MaximalBackoffTime, and it ends where the next retry would fall after MaximalQueueLifetime.
 
 /** Haraka 3.3.4 rejects intervals below 5 seconds (outbound/config.js). */
 export const HARAKA_MIN_INTERVAL = 5

@@ -1,7 +1,7 @@
-// ForwardRoute: which next hop receives the mail of a recipient. Rules are tried in file order and
-// the first whose mask matches the recipient address wins; a recipient that matches no rule is
-// delivered to the MX hosts of its own domain. The result is a plain value so the outbound
-// queue's get_mx hook and the queueing code agree on it.
+// ForwardRoute: which next hop receives the mail of a recipient. Rules are tried in file order,
+// and the first whose mask matches the recipient address wins. A recipient that matches no rule
+// is delivered to the MX hosts of its own domain. The result is a plain value, so the queueing
+// code can store it in the queue file and the get_mx hook reads the same answer back.
 
 import { matchAddressMask } from '../match/mask'
 
@@ -13,7 +13,7 @@ export interface RouteRule {
   line?: number
 }
 
-/** Where one recipient goes: a rule's target, or its own domain's MX when no rule matches. */
+/** The next hop of one recipient: a rule's target, or its own domain's MX when no rule matches. */
 export interface Route {
   target: RouteTarget
   rule: RouteRule | null
@@ -27,7 +27,7 @@ export function resolveRoute(rules: readonly RouteRule[], recipient: string): Ro
   return { target: { kind: 'mx', domain: recipient.slice(at + 1).toLowerCase() }, rule: null }
 }
 
-/** A stable string naming a next hop; recipients with equal keys can share one delivery. */
+/** Names a next hop with a stable string; recipients with equal keys share one delivery. */
 export function routeKey(target: RouteTarget): string {
   if (target.kind === 'mx') return `mx:${target.domain.toLowerCase()}`
   return `host:${target.host.toLowerCase()}:${target.port}`
