@@ -35,8 +35,10 @@ describe('relay through the outbound queue', () => {
   let branch: Sink
   let other: Sink
   let laterPort: number
+  let secondPort: number
 
   before(async () => {
+    secondPort = await freePort()
     corp = await startSink(await freePort())
     branch = await startSink(await freePort())
     other = await startSink(await freePort())
@@ -45,6 +47,7 @@ describe('relay through the outbound queue', () => {
 # end-to-end relay test
 [mailgw.network]
 ListenOn=127.0.0.1:%PORT%
+ListenOn=127.0.0.1:${secondPort}
 Hostname=gw.test.example
 Postmaster=admin@corp.example
 ProtectedDomains=corp.example
@@ -76,6 +79,23 @@ MaximalBackoffTime=5s
     client.close()
     assert.equal(greeting.code, 220)
     assert.match(greeting.text, /^gw\.test\.example /)
+  })
+
+  it('listens on every ListenOn address', async () => {
+    const { client, greeting } = await SmtpClient.connect(secondPort)
+    client.close()
+    assert.equal(greeting.code, 220)
+  })
+
+  it('adds a Message-Id with the Hostname', async () => {
+    const sent = 'From: alice@outside.example\r\nTo: bob@corp.example\r\nSubject: no id\r\n\r\nbody\r\n'
+    const result = await sendMail({ port: gateway.port, from: 'alice@outside.example', to: ['bob@corp.example'], message: sent })
+    assert.equal(result.final?.code, 250)
+    const got = await corp.waitFor(1)
+    const headers = split(got[0].raw).headers.join('\n')
+    assert.match(headers, /^Message-Id: <[0-9A-F-]+\.\d+@gw\.test\.example>$/im)
+    assert.match(headers, /^Date: /m)
+    corp.messages.length = 0
   })
 
   it('delivers headers and body intact', async () => {
@@ -177,6 +197,7 @@ MaximalQueueLifetime=12s
       assert.deepEqual(dsn.to, ['alice@outside.example'])
       const text = dsn.raw.toString('latin1')
       assert.match(text, /^From: Mail Delivery System <admin@corp\.example>/m)
+      assert.match(text, /^Message-Id: <[^>]+@gw\.test\.example>/im)
       assert.match(text, /bob@corp\.example/)
       assert.match(text, /lifetime/)
     } finally {
