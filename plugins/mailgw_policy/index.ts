@@ -11,8 +11,13 @@
 // NotifyAdmin, NotifyRecipient and NotifySender); each queued copy carries its own summary in
 // notes.mailgw_copy.
 
-import { promises as fs } from 'node:fs'
+import { promises as fs, readFileSync } from 'node:fs'
+import path from 'node:path'
+
+import { Address } from '@haraka/email-address'
+
 import { isPostmasterAddress } from '../../src/access/protected'
+import { packageRoot } from '../../src/cli/paths'
 import type { MailgwConfig } from '../../src/config'
 import { matcherFor, type SenderContext } from '../../src/groups/match'
 import { formatDecision } from '../../src/log/decision'
@@ -29,11 +34,7 @@ import { createCopyTransaction } from './copies'
 import { checkEngineModules, processEngines } from './engines'
 import { enqueueCopies, type OutboundCopy, type QueuedFile } from './enqueue'
 
-interface AddressModule {
-  Address: new (address: string) => Haraka.Address
-}
-
-const PRODUCT = `haraka-mailgw ${(require('../../package.json') as { version: string }).version}`
+const PRODUCT = `haraka-mailgw ${(JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version}`
 
 export function register(this: Haraka.Plugin): void {
   checkEngineModules(gatewayConfig())
@@ -171,7 +172,6 @@ function copySummary(outcome: CopyOutcome, quarantined: readonly QuarantinedEntr
 }
 
 function redirectPostmaster(rcpts: readonly Haraka.Address[], config: MailgwConfig): Haraka.Address[] {
-  const { Address } = require('@haraka/email-address') as AddressModule
   return rcpts.map((r) => (isPostmasterAddress(r.user, r.host, config.network.Hostname) ? new Address(config.network.Postmaster) : r))
 }
 

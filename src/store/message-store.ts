@@ -1,0 +1,113 @@
+// A message store directory (quarantine or archive): each message is `<id>.eml` (the message as
+// stored) plus `<id>.json` (its metadata). Both files are written to a temporary name in the same
+// directory, fsynced and renamed, the metadata last, and the directory is fsynced after the
+// renames; so a crash leaves either no entry or a complete one, never a half-written file under
+// a final name. Listing skips temporary files and `.eml` files without metadata.
+
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+
+import { assertValidId, isValidId, newId } from './ids'
+
+export interface StoredMetadata {
+  id: string
+  /** The statuses that put the message here, e.g. ["as/spam"]. */
+  status: string[]
+  group: string
+  envelope: { from: string; to: string[] }
+  clientIp: string
+  /** ISO 8601 time the gateway received the message. */
+  arrival: string
+  /** Size of the .eml file in bytes. */
+  size: number
+  /** Why the message is stored, one sentence each. */
+  reasons: string[]
+  /** Haraka transaction id of the message. */
+  transaction: string
+  /** Number of the virtual copy within its message. */
+  copy: number
+}
+
+export type NewEntry = Omit<StoredMetadata, 'id' | 'size'>
+
+const TEMP_PREFIX = '.tmp-'
+
+export class MessageStore {
+  constructor(readonly dir: string) {}
+
+  /** Writes a message and its metadata; returns the metadata with the new id. */
+  async add(content: Buffer, entry: NewEntry): Promise<StoredMetadata> {
+    await fs.mkdir(this.dir, { recursive: true })
+    const id = newId()
+    const metadata: StoredMetadata = { id, ...entry, size: content.length }
+    try {
+      await this.writeAtomic(`${id}.eml`, content)
+      await this.writeAtomic(`${id}.json`, Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`))
+      await syncDirectory(this.dir)
+    } catch (err) {
+      await this.remove(id).catch(() => undefined)
+      throw new Error(`writing ${id} to ${this.dir} failed: ${(err as Error).message}`, { cause: err })
+    }
+    return metadata
+  }
+
+  /** Removes both files of an entry; a missing file is not an error. */
+  async remove(id: string): Promise<void> {
+    assertValidId(id)
+    await Promise.all(
+      [`${id}.json`, `${id}.eml`].map((name) =>
+        fs.unlink(path.join(this.dir, name)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err
+        }),
+      ),
+    )
+  }
+
+  async read(id: string): Promise<{ metadata: StoredMetadata; content: Buffer }> {
+    assertValidId(id)
+    const [json, content] = await Promise.all([
+      fs.readFile(path.join(this.dir, `${id}.json`), 'utf8'),
+      fs.readFile(path.join(this.dir, `${id}.eml`)),
+    ])
+    return { metadata: JSON.parse(json) as StoredMetadata, content }
+  }
+
+  /** Returns the metadata of every complete entry, oldest arrival first. */
+  async list(): Promise<StoredMetadata[]> {
+    const names = await fs.readdir(this.dir)
+    const entries: StoredMetadata[] = []
+    for (const name of names) {
+      if (!name.endsWith('.json') || name.startsWith(TEMP_PREFIX)) continue
+      const id = name.slice(0, -'.json'.length)
+      if (!isValidId(id) || !names.includes(`${id}.eml`)) continue
+      entries.push(JSON.parse(await fs.readFile(path.join(this.dir, name), 'utf8')) as StoredMetadata)
+    }
+    return entries.sort((a, b) => a.arrival.localeCompare(b.arrival))
+  }
+
+  private async writeAtomic(name: string, data: Buffer): Promise<void> {
+    const temp = path.join(this.dir, `${TEMP_PREFIX}${process.pid}-${name}`)
+    try {
+      const handle = await fs.open(temp, 'wx', 0o640)
+      try {
+        await handle.writeFile(data)
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      await fs.rename(temp, path.join(this.dir, name))
+    } catch (err) {
+      await fs.unlink(temp).catch(() => undefined)
+      throw err
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
