@@ -60,14 +60,8 @@ export class GroupMatcher {
   private readonly policy: GroupChoice
 
   constructor(config: Pick<MailgwConfig, 'policy' | 'groups' | 'network'>) {
-    // A name defined on several lines gets the ranges of all of them.
-    const rangesByName = new Map<string, string[]>()
-    for (const network of config.network.Network) {
-      const key = network.name.toLowerCase()
-      rangesByName.set(key, [...(rangesByName.get(key) ?? []), ...network.ranges])
-    }
     const networks = new Map<string, BlockList>()
-    for (const [name, ranges] of rangesByName) networks.set(name, rangeList(ranges))
+    for (const network of config.network.Network) networks.set(network.name.toLowerCase(), rangeList(network.ranges))
 
     this.policy = { name: POLICY_GROUP, index: -1, group: null, settings: config.policy }
     this.groups = config.groups.map((group, index) => ({
