@@ -1,44 +1,70 @@
-// mailgw_access: decides at RCPT time which recipients the gateway accepts.
-// Hooks: rcpt. A recipient whose domain is in ProtectedDomains is accepted; postmaster at the
-// gateway's Hostname is accepted and redirected to the Postmaster address; every other
-// recipient is rejected with 550 5.7.1, so the gateway is never an open relay. Each rejection is
-// one decision log line. Errors answer 451 (safeHook), never an accept.
+// mailgw_access: the gateway's first line of defence, decided at each SMTP stage before any
+// message is accepted.
+// Hooks: connect (session limits, DNSBL, ConnectRule), capabilities (SIZE), helo/ehlo (HeloRule),
+// mail (queue space, messages per session, SIZE, MailfromRule), rcpt (recipients per message,
+// RelayRule, ProtectedDomains, relay tricks; accepts with OK), data and data_post (message size,
+// hops, session size), disconnect (releases the session count).
+// Notes: connection.notes.mailgw_dnsbl holds the DNSBL results of the client (DnsblResults in
+// src/access/dnsbl.ts) for the anti-spam stage; connection.notes.mailgw_access is this plugin's.
+// Each reject or tempfail is one decision log line. DNS failures never reject by themselves;
+// any other error answers 451 (safeHook), never an accept.
 
-import { isPostmasterAddress, isProtectedDomain } from '../../src/access/protected'
-import { formatDecision } from '../../src/log/decision'
-import { constants, DSN, safeHook } from '../shared/plugin'
+import { safeHook } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
+import { checkConnect, releaseSession } from './connect'
+import { accessContext } from './context'
+import { checkDataPost, startData } from './data'
+import { advertiseSize, checkHelo } from './helo'
+import { checkMail } from './mail'
+import { checkRcpt } from './rcpt'
 
 export function register(this: Haraka.Plugin): void {
-  gatewayConfig()
-  this.register_hook('rcpt', 'check_rcpt')
+  const ctx = accessContext(gatewayConfig(), (m) => this.logerror(m))
+  const { access } = ctx
+  this.loginfo(
+    `access rules: ${access.connect.length} ConnectRule, ${access.helo.length} HeloRule, ${access.mailfrom.length} MailfromRule, ` +
+      `${access.relay.length} RelayRule; ${ctx.config.access.DNSBlackList.length} DNSBL zones; sessions counted in ${ctx.counterScope}`,
+  )
+  this.register_hook('connect', 'on_connect')
+  this.register_hook('capabilities', 'on_capabilities')
+  this.register_hook('helo', 'on_helo')
+  this.register_hook('ehlo', 'on_helo')
+  this.register_hook('mail', 'on_mail')
+  this.register_hook('rcpt', 'on_rcpt')
+  this.register_hook('data', 'on_data')
+  this.register_hook('data_post', 'on_data_post')
+  this.register_hook('disconnect', 'on_disconnect')
 }
 
-export const check_rcpt = safeHook('rcpt', async function (this: Haraka.Plugin, connection: Haraka.Connection, params: unknown) {
-  const [rcpt] = params as [Haraka.Address]
-  const txn = connection.transaction
-  const config = gatewayConfig()
-  const { network } = config
+export const on_connect = safeHook('connect', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+  return checkConnect(this, connection)
+})
 
-  // The queue step redirects this recipient to the Postmaster address.
-  if (isPostmasterAddress(rcpt.user, rcpt.host, network.Hostname)) return { code: constants.ok }
+export function on_capabilities(this: Haraka.Plugin, next: Haraka.Next, connection: Haraka.Connection): void {
+  advertiseSize(connection, gatewayConfig().limits.MaximalIncomingMessageSize)
+  next()
+}
 
-  if (rcpt.host && isProtectedDomain(network.ProtectedDomains, rcpt.host)) return { code: constants.ok }
+export const on_helo = safeHook('helo', async function (this: Haraka.Plugin, connection: Haraka.Connection, hostname: unknown) {
+  return checkHelo(this, connection, String(hostname ?? ''))
+})
 
-  connection.loginfo(
-    this,
-    formatDecision({
-      id: txn?.uuid ?? connection.uuid,
-      verdict: 'reject',
-      stage: 'rcpt',
-      fields: {
-        rule: 'ProtectedDomains',
-        client: connection.remote.ip,
-        from: `<${txn?.mail_from?.address ?? ''}>`,
-        to: `<${rcpt.address}>`,
-        reason: 'recipient domain is not protected and no rule allows relaying',
-      },
-    }),
-  )
-  return { code: constants.deny, msg: DSN.create(550, 'Relaying denied', 7, 1) }
+export const on_mail = safeHook('mail', async function (this: Haraka.Plugin, connection: Haraka.Connection, params: unknown) {
+  return checkMail(this, connection, params)
+})
+
+export const on_rcpt = safeHook('rcpt', async function (this: Haraka.Plugin, connection: Haraka.Connection, params: unknown) {
+  return checkRcpt(this, connection, params)
+})
+
+export const on_data = safeHook('data', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+  return startData(this, connection)
+})
+
+export const on_data_post = safeHook('data_post', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+  return checkDataPost(this, connection)
+})
+
+export const on_disconnect = safeHook('disconnect', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+  await releaseSession(this, connection)
 })

@@ -9,6 +9,7 @@ import path from 'node:path'
 import type { MailgwConfig } from '../config'
 import { startMailbox } from '../mailbox/server'
 import { formatListen, resolveBasePath, writeHarakaInstance } from './haraka-instance'
+import { privateRedisSocket, startRedis } from './redis-service'
 
 export interface Service {
   name: string
@@ -46,8 +47,19 @@ export async function startLocalServices(config: MailgwConfig, log: (line: strin
     services.push({ name: 'mailbox', stop: () => mailbox.close() })
     log(`local mailbox listening on ${formatListen(local.Mailbox)}, storing messages in ${dir}`)
   }
-  // TODO: start the private clamd and Redis when [mailgw.local] Clamd or Redis is true; the
-  // anti-virus and access-limit changes add them.
+  if (local.Redis) {
+    // The access plugin finds this socket from the instance directory; see privateRedisSocket.
+    const socket = privateRedisSocket(resolveBasePath(config, '.'))
+    try {
+      const redis = await startRedis({ socket })
+      services.push({ name: 'redis', stop: () => redis.stop() })
+      log(`local Redis listening on ${socket}`)
+    } catch (err) {
+      await stopServices(services)
+      throw err
+    }
+  }
+  // TODO: start the private clamd when [mailgw.local] Clamd is true; the anti-virus change adds it.
   return services
 }
 

@@ -46,14 +46,18 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
   files['smtp.ini'] = setIniValues(existing['smtp.ini'] ?? '', 'main', {
     listen: network.ListenOn.map(formatListen).join(','),
     nodes: options.Workers,
+    // The access plugin narrows this per SMTP stage (data initiation, data termination).
+    inactivity_timeout: timeouts.ReceivingCommandTimeout,
   })
 
   files['me'] = `${network.Hostname}\n`
 
-  let connection = setIniValues(existing['connection.ini'] ?? '', 'max', {
-    bytes: limits.MaximalIncomingMessageSize,
-  })
-  connection = setIniValues(connection, 'headers', { max_received: limits.MaximalIncomingHops })
+  // The access plugin enforces MaximalIncomingMessageSize and MaximalIncomingHops itself, with
+  // enhanced status codes that Haraka's own replies lack (552 5.3.4, 554 5.4.6), and advertises
+  // SIZE. Haraka's limits are therefore off: bytes=0 means no limit, and a Received count above
+  // the schema's maximum hop limit of 100 is left to the plugin.
+  let connection = setIniValues(existing['connection.ini'] ?? '', 'max', { bytes: 0 })
+  connection = setIniValues(connection, 'headers', { max_received: HARAKA_MAX_RECEIVED })
   files['connection.ini'] = connection
 
   const schedule = retrySchedule({
@@ -63,6 +67,7 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
   })
   files['outbound.ini'] = setIniValues(existing['outbound.ini'] ?? '', 'main', {
     temp_fail_intervals: formatSchedule(schedule),
+    concurrency_max: outboundConcurrency(limits.OutgoingSessions, options.Workers),
   })
 
   files['queue_dir'] = `${resolveBasePath(config, options.QueuePath)}\n`
@@ -74,6 +79,17 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
   const log = existing['log.ini'] ?? ''
   files['log.ini'] = /^\s*format\s*=/m.test(log) ? log : setIniValues(log, 'main', { format: 'default' })
   return files
+}
+
+/** Haraka's own Received limit, kept above every MaximalIncomingHops value the schema allows. */
+const HARAKA_MAX_RECEIVED = 1000
+
+/**
+ * Haraka's outbound concurrency is per process, so OutgoingSessions is shared out among the
+ * workers (rounded down, at least one each).
+ */
+export function outboundConcurrency(outgoingSessions: number, workers: number): number {
+  return Math.max(1, Math.floor(outgoingSessions / Math.max(1, workers)))
 }
 
 /** The default plugin list: our plugins only, in the order their hooks must run. */

@@ -40,10 +40,10 @@ describe('harakaFiles', () => {
     assert.equal(filesFor()['me'], 'gw.example.com\n')
   })
 
-  it('size and hops go to connection.ini', () => {
+  it('Haraka size and hop limits are off', () => {
     const conn = filesFor('', { 'connection.ini': '[message]\ngreeting=hi\n' })['connection.ini']
-    assert.match(conn, /\[max\]\nbytes=2097152/)
-    assert.match(conn, /\[headers\]\nmax_received=30/)
+    assert.match(conn, /\[max\]\nbytes=0/)
+    assert.match(conn, /\[headers\]\nmax_received=1000/)
     assert.match(conn, /\[message\]\ngreeting=hi/)
   })
 
