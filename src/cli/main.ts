@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { runCheckConfig } from './check-config'
+import { runExplain } from './explain'
 import { runStart } from './start'
 import { runHarakaConfig } from './haraka-config'
 import { packageRoot } from './paths'
@@ -25,6 +26,7 @@ type Command = (args: string[], io: Io) => Promise<number>
 const commands: Record<string, { run: Command; help: string }> = {
   start: { run: runStart, help: 'check the config, then run the gateway in the foreground' },
   'check-config': { run: runCheckConfig, help: 'validate mailgw.conf; print nothing and exit 0 when valid' },
+  explain: { run: runExplain, help: 'show the group of each recipient and the rules of each copy for a sender and client' },
   'haraka-config': { run: runHarakaConfig, help: 'write the Haraka instance files derived from mailgw.conf' },
   'default-config': {
     run: async (_args, io) => {
