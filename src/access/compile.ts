@@ -63,6 +63,7 @@ export function compileAccess(lines: AccessRuleLines, namedNetworks: readonly Na
     }
   }
 
+  errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)))
   const needsReverseName = [...connect, ...relay].some((r) => r.subject.kind === 'host')
   return { access: { connect, helo, mailfrom, relay, networks, needsReverseName }, errors }
 }

@@ -5,6 +5,7 @@
 
 import { dirname, isAbsolute, resolve } from 'node:path'
 
+import { compileAccess, type AccessRuleLines } from '../access/compile'
 import type { GroupConfig, MailgwConfig, PolicySettings } from './model'
 import type { KeyState, ParsedFile, SectionState } from './parse'
 import type { KeySpec, SectionId } from './schema'
@@ -97,6 +98,9 @@ export function assembleConfig(parsed: ParsedFile, absoluteFile: string): Mailgw
   checkRequired(byId, fail)
   checkBackoff(byId.get('timeouts'), values.timeouts, fail)
   checkNetworkNames(values.network.Network as NamedNetwork[], errors)
+  // The rule grammar lives with the access stage; its errors carry the line of each bad rule.
+  const access = compileAccess(values.access as unknown as AccessRuleLines, values.network.Network as NamedNetwork[], dirname(absoluteFile))
+  errors.push(...access.errors)
 
   const policySection = byId.get('policy')
   if (policySection === undefined) {

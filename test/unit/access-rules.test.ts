@@ -218,3 +218,27 @@ describe('relay decision', () => {
     assert.equal(d.verdict, 'deny')
   })
 })
+
+describe('check-config of access rules', () => {
+  it('reports each malformed rule with its line', async () => {
+    const { parseConfig } = await import('../../src/config')
+    const text = [
+      '[mailgw.network]',
+      'Hostname=gw.example',
+      'Postmaster=postmaster@example.com',
+      'Network=Office 10.10.0.0/16',
+      '[mailgw.access]',
+      'ConnectRule=deny for ip 10.10.138.99',
+      'ConnectRule=deny for ipp 1.2.3.4',
+      'RelayRule=allow from network Office to *',
+      'RelayRule=allow from network Lab to *',
+      'HeloRule=deny for has_mx',
+      '[mailgw.policy]',
+    ].join('\n')
+    const { errors } = parseConfig(text, path.join(dir, 'mailgw.conf'))
+    assert.deepEqual(errors.map((e) => e.line), [7, 9, 10])
+    assert.match(errors[0].message, /invalid ConnectRule "deny for ipp 1\.2\.3\.4"/)
+    assert.match(errors[1].message, /unknown network "lab"/)
+    assert.match(errors[2].message, /unknown test "has_mx"/)
+  })
+})
