@@ -3,10 +3,10 @@
 // writes the quarantine entries and queues the copies to deliver.
 // Hooks: queue and queue_outbound (the same handler, so a plugin that sets `relaying` cannot
 // route mail around it).
-// Replies: 250 only after every quarantine entry and every queue file is on disk, including when
-// every copy was blocked (that decision is the gateway's); 451 4.3.0 when a write fails, with
-// nothing left behind, or when a scanner is unavailable. Recipients addressed to the gateway's
-// postmaster are redirected to the Postmaster address.
+// Replies: 250 only after every quarantine entry and every queue file is on disk. That includes a
+// message whose copies were all blocked, because blocking is the gateway's decision. A failed write
+// (nothing is left behind) or an unavailable scanner gives DENYSOFT with 4.3.0. Recipients
+// addressed to the gateway's postmaster are redirected to the Postmaster address.
 // Notes: the transaction gets notes.mailgw_copies (one summary per copy, with the statuses of
 // NotifyAdmin, NotifyRecipient and NotifySender); each queued copy carries its own summary in
 // notes.mailgw_copy.
@@ -187,10 +187,10 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
 }
 
 /**
- * The client's host name for `Senders=host MASK`: a name confirmed by forward DNS when the access
- * plugin stored one in notes.mailgw_client_host, else the reverse DNS (or XCLIENT NAME) name.
- * NOTE: the fallback is not forward-confirmed; a client that controls its PTR record can claim a
- * name until the access plugin provides the confirmed one.
+ * Returns the client's host name for `Senders=host MASK`: the name confirmed by forward DNS that the
+ * access plugin stores in notes.mailgw_client_host, else the reverse DNS (or XCLIENT NAME) name.
+ * NOTE: the fallback is not forward-confirmed, so a client that controls its PTR record can claim a
+ * name until the access plugin stores the confirmed one.
  */
 function clientHost(connection: Haraka.Connection): string | null {
   const confirmed = connection.notes.mailgw_client_host

@@ -1,8 +1,8 @@
-// `mailgw explain [-c FILE] --from ADDRESS --ip ADDRESS [--host NAME] RECIPIENT...`: shows, for a
-// sender, a client and a list of recipients, which group each recipient falls into, why the groups
-// before it did not match, which copies the message would be split into, and the rules each copy
-// gets (marked `group` when the group sets the key itself, `policy` when it inherits it). Nothing is
-// sent and no DNS is queried: --host stands for the client's verified host name.
+// `mailgw explain [-c FILE] --from ADDRESS --ip ADDRESS [--host NAME] RECIPIENT...` shows which group
+// each recipient falls into and why the groups before it did not match. It then lists the copies the
+// message would be split into and the rules of each copy, marked `group` when the group sets the
+// key itself and `policy` when it inherits it. Nothing is sent and no DNS is queried, so --host
+// gives the client's verified host name.
 // Exit codes: 0 done, 1 invalid configuration, 2 bad arguments.
 
 import { isIP } from 'node:net'
@@ -101,7 +101,8 @@ function ruleLines(settings: PolicySettings, group: GroupConfig | null): string[
   for (const key of group?.explicit ?? []) if (!keys.includes(key as PolicyKey)) keys.push(key as PolicyKey)
   return keys.map((key) => {
     const value = settings[key]
-    const text = Array.isArray(value) ? (value.length > 0 ? value.join(',') : 'none') : String(value)
+    let text = String(value)
+    if (Array.isArray(value)) text = value.length > 0 ? value.join(',') : 'none'
     const source = group?.explicit.has(key) ? 'group' : 'policy'
     return `${key}=${text} (${source})`
   })

@@ -1,6 +1,7 @@
 // Assigns each recipient of a message to a policy group. A recipient belongs to the first
 // [mailgw.group:NAME] section, in file order, whose Senders match the envelope sender or the
-// client and whose Recipients match that recipient; otherwise to [mailgw.policy].
+// client and whose Recipients match that recipient. A recipient that no group takes belongs to
+// [mailgw.policy].
 //
 // Selector semantics:
 // - A missing Senders or Recipients key matches everything, the null sender included.
@@ -16,7 +17,7 @@ import type { GroupConfig, MailgwConfig, PolicySettings, SenderSpec } from '../c
 import { matchAddressMask, matchMask } from '../match/mask'
 import { ipInList, rangeList } from './ip'
 
-/** What the Senders key is tested against. */
+/** The envelope sender and client that Senders values are tested against. */
 export interface SenderContext {
   /** Envelope sender address; '' for the null sender `<>`. */
   mailFrom: string
@@ -37,7 +38,7 @@ export interface GroupChoice {
   settings: PolicySettings
 }
 
-/** Why one group did or did not take a recipient, for `mailgw explain`. */
+/** The result of trying one group for a recipient, for `mailgw explain`. */
 export interface GroupTrial {
   group: GroupConfig
   /** The Senders value that matched, `not set`, or null when none matched (or the key is empty). */
@@ -95,8 +96,8 @@ export class GroupMatcher {
   }
 
   /**
-   * Splits recipients into one set per group, in the order each group first appears among the
-   * recipients; the order of recipients inside a set is kept.
+   * Splits recipients into one set per group. Sets are in the order each group first appears among
+   * the recipients, and each set keeps the order of its recipients.
    */
   partition<R>(sender: SenderContext, recipients: readonly R[], addressOf: (r: R) => string): { choice: GroupChoice; recipients: R[] }[] {
     const sets = new Map<string, { choice: GroupChoice; recipients: R[] }>()

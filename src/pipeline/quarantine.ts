@@ -1,7 +1,7 @@
 // Saves the copies whose statuses are in QuarantineMessage: as/* statuses to ASQuarantinePath,
 // av/* statuses to AVQuarantinePath (a copy with both goes to both). All writes of one message
 // succeed or none stays: when one fails, the entries already written are removed and the error is
-// raised, so the caller can answer with a temporary failure and deliver nothing.
+// raised, so the caller can reply with a temporary failure and deliver nothing.
 
 import type { PolicySettings } from '../config'
 import { MessageStore, type StoredMetadata } from '../store/message-store'

@@ -1,8 +1,8 @@
 // A message store directory (quarantine or archive): each message is `<id>.eml` (the message as
 // stored) plus `<id>.json` (its metadata). Both files are written to a temporary name in the same
-// directory, fsynced and renamed, the metadata last, and the directory is fsynced after the
-// renames; so a crash leaves either no entry or a complete one, never a half-written file under
-// a final name. Listing skips temporary files and `.eml` files without metadata.
+// directory, fsynced and renamed, the metadata last. The directory is fsynced after the renames.
+// A crash therefore leaves either no entry or a complete one, never a half-written file under a
+// final name. Listing skips temporary files and `.eml` files without metadata.
 
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -20,7 +20,7 @@ export interface StoredMetadata {
   arrival: string
   /** Size of the .eml file in bytes. */
   size: number
-  /** Why the message is stored, one sentence each. */
+  /** Reasons for storing the message, one sentence each. */
   reasons: string[]
   /** Haraka transaction id of the message. */
   transaction: string

@@ -1,6 +1,6 @@
-// Policy groups and virtual copies against the real gateway (`mailgw start`), with the scanning
-// engines supplied by an engine module written into the test's config directory: the anti-spam
-// engine reads a marker word in the Subject, the anti-virus engine a marker string in an object.
+// Policy groups and virtual copies against the real gateway (`mailgw start`). The scanning engines
+// come from an engine module written into the test's config directory. Its anti-spam engine reads a
+// marker word in the message, and its anti-virus engine a marker string in an object.
 
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -174,7 +174,8 @@ ASQuarantinePath=${brokenQuarantine}
 
     const policyCopy = copies.find((m) => m.to.includes('bob@corp.example'))
     const salesCopy = copies.find((m) => m.to.includes('dave@sales.example'))
-    assert.ok(policyCopy && salesCopy)
+    assert.ok(policyCopy, 'the policy copy arrives')
+    assert.ok(salesCopy, 'the sales copy arrives')
     assert.deepEqual(policyCopy.to, ['bob@corp.example', 'carl@corp.example'])
     assert.deepEqual(salesCopy.to, ['dave@sales.example'])
     assert.equal(policyCopy.from, 'alice@outside.example')

@@ -12,7 +12,7 @@ function policy(lines: string[]): PolicySettings {
   return result.config.policy
 }
 
-/** A copy that has exactly this one status. */
+/** Returns the statuses of a copy that has exactly this one status. */
 function only(status: string): CopyStatuses {
   return status.startsWith('as/') ? { spam: status as SpamStatus, objects: [] } : { spam: null, objects: [status as AvStatus] }
 }

@@ -19,7 +19,7 @@ function config(body: string): MailgwConfig {
   return result.config
 }
 
-/** An anti-spam double that returns a fixed status and counts its calls. */
+/** Returns an anti-spam double with a fixed status that counts its calls. */
 function spamEngine(status: SpamStatus | null): AntiSpamEngine & { calls: number } {
   return {
     name: 'double-spam',
@@ -33,7 +33,7 @@ function spamEngine(status: SpamStatus | null): AntiSpamEngine & { calls: number
   }
 }
 
-/** An anti-virus double: objects whose content has INFECTED are av/infected. */
+/** Returns an anti-virus double that reports objects containing INFECTED as av/infected. */
 function avEngine(): AntiVirusEngine & { scanned: string[] } {
   return {
     name: 'double-av',
