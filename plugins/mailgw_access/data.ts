@@ -8,6 +8,8 @@ import { gatewayConfig } from '../shared/runtime'
 import { renewSession } from './connect'
 import { logDecision, reply, sessionState, setClientTimeout, transactionState } from './session'
 
+const TERMINATOR_BYTES = 3
+
 export async function startData(plugin: Haraka.Plugin, connection: Haraka.Connection): Promise<HookResult> {
   const config = gatewayConfig()
   const txn = connection.transaction
@@ -37,7 +39,8 @@ export async function checkDataPost(plugin: Haraka.Plugin, connection: Haraka.Co
   setClientTimeout(connection, config.timeouts.ReceivingCommandTimeout)
   if (!txn) return
 
-  const size = txn.data_bytes
+  // Haraka counts the terminating ".\r\n" into data_bytes; the message is what came before it.
+  const size = Math.max(0, txn.data_bytes - TERMINATOR_BYTES)
   const sessionBytes = state.sessionBytes + size
   state.sessionBytes = sessionBytes
 
@@ -51,7 +54,9 @@ export async function checkDataPost(plugin: Haraka.Plugin, connection: Haraka.Co
     return { code: constants.deny, msg: reply('messageTooBig') }
   }
 
-  const hops = txn.header.get_all('Received').length
+  // Haraka puts its own Received line at the top before the data arrives; it is not a hop the
+  // message made before reaching us.
+  const hops = Math.max(0, txn.header.get_all('Received').length - 1)
   if (hops > limits.MaximalIncomingHops) {
     logDecision(plugin, connection, {
       verdict: 'reject',
