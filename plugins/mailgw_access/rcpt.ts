@@ -22,7 +22,8 @@ export async function checkRcpt(plugin: Haraka.Plugin, connection: Haraka.Connec
   const to = `<${rcpt.address}>`
   renewSession(plugin, connection)
 
-  const accepted = txn?.rcpt_to.length ?? 0
+  // Haraka appends the recipient to rcpt_to before the rcpt hooks run and removes it on a refusal.
+  const accepted = Math.max(0, (txn?.rcpt_to.length ?? 1) - 1)
   if (accepted >= config.limits.MaximalIncomingRcptsPerMessage) {
     logDecision(plugin, connection, {
       verdict: 'tempfail',
