@@ -28,6 +28,8 @@ import { EngineUnavailableError, type MessageContext } from '../../src/pipeline/
 import { quarantineCopies, removeQuarantined, type QuarantinedEntry } from '../../src/pipeline/quarantine'
 import { editHeaders } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
+import { discardIncoming } from '../mailgw_archive/incoming'
+import { outgoingExtras } from '../mailgw_archive/outgoing'
 import { constants, DSN, safeHook, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
 import { createCopyTransaction } from './copies'
@@ -69,6 +71,7 @@ export const queue_message = safeHook('queue', async function (this: Haraka.Plug
   } catch (err) {
     if (!(err instanceof EngineUnavailableError)) throw err
     connection.logerror(this, `scan of ${txn.uuid} failed: ${err.message}`)
+    await discardIncoming(txn)
     return { code: constants.denysoft, msg: DSN.create(451, 'Scanner unavailable, please try again later', 3, 0) }
   }
 
@@ -90,6 +93,7 @@ async function deliverCopies(
     quarantined = await quarantineCopies(copies, { transaction: txn.uuid, mailFrom, clientIp: connection.remote.ip, arrival })
   } catch (err) {
     connection.logerror(this, `quarantine write failed for ${txn.uuid}: ${(err as Error).message}`)
+    await discardIncoming(txn)
     return { code: constants.denysoft, msg: DSN.create(451, 'Quarantine write failed, please try again later', 3, 0) }
   }
 
@@ -105,12 +109,27 @@ async function deliverCopies(
     outbound.push({ transaction: copyTxn, mailFrom: txn.mail_from, recipients, notes })
   }
 
+  // IncomingBcc copies and notifications are queued with the copies, and the outgoing archive is
+  // written before anything is queued, so all of it is on disk before the client gets 250.
+  let extras: Awaited<ReturnType<typeof outgoingExtras>>
+  try {
+    extras = await outgoingExtras(this, connection, txn, config, copies, quarantined, PRODUCT)
+  } catch (err) {
+    await removeQuarantined(quarantined)
+    await discardIncoming(txn)
+    connection.logerror(this, `outgoing archive or notification failed for ${txn.uuid}: ${(err as Error).message}`)
+    return { code: constants.denysoft, msg: DSN.create(451, 'Archive write failed, please try again later', 3, 0) }
+  }
+  outbound.push(...extras.copies)
+
   let queued: QueuedFile[] = []
   try {
     const queue = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]
     if (outbound.length > 0) queued = await enqueueCopies(queue, config.forward.ForwardRoute, outbound, (file) => fs.unlink(file))
   } catch (err) {
     await removeQuarantined(quarantined)
+    await extras.discard()
+    await discardIncoming(txn)
     connection.logerror(this, `queue write failed for ${txn.uuid}: ${(err as Error).message}`)
     return { code: constants.denysoft, msg: DSN.create(451, 'Queue write failed, please try again later', 3, 0) }
   }

@@ -1,5 +1,5 @@
 // mailgw_route: tells Haraka's outbound queue where each queued message goes, and logs the
-// outcome of every delivery attempt.
+// outcome of every delivery attempt; a bounce gets the DSN of the dsn template (dsn.ts).
 // Hooks: get_mx, delivered, deferred, bounce. The route is read from the queue file's notes
 // (written by mailgw_policy); mail queued by anything else (DSNs, notifications) is routed by
 // ForwardRoute on its first recipient. A `MASK domain` route delivers to that domain's MX hosts;
@@ -10,6 +10,7 @@ import { resolveRoute, type RouteTarget } from '../../src/route/forward'
 import { formatDecision } from '../../src/log/decision'
 import { constants, safeHook } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
+import { sendOwnDsn } from './dsn'
 
 interface MxRecord {
   exchange: string
@@ -27,6 +28,7 @@ export function register(this: Haraka.Plugin): void {
   this.register_hook('delivered', 'log_delivered')
   this.register_hook('deferred', 'log_deferred')
   this.register_hook('bounce', 'log_bounce')
+  this.register_hook('bounce', 'send_dsn')
 }
 
 export const route_mx = safeHook('get_mx', async function (this: Haraka.Plugin, hmail: Haraka.HMailItem, domain: string) {
@@ -79,4 +81,10 @@ export function log_bounce(this: Haraka.Plugin, next: Haraka.Next, hmail: Haraka
   const reason = err instanceof Error ? err.message : String(err)
   hmail.logwarn(this, deliveryLine(hmail, 'reject', { attempts: hmail.num_failures, reason }))
   next()
+}
+
+/** Sends the DSN from the dsn template; Haraka's own DSN is the fallback (see dsn.ts). */
+export function send_dsn(this: Haraka.Plugin, next: Haraka.Next, hmail: Haraka.HMailItem, err: unknown): void {
+  // sendOwnDsn catches its own errors: any code other than CONT would stop every DSN.
+  void sendOwnDsn(this, hmail, err).then((code) => (code === constants.ok ? next(constants.ok) : next()))
 }

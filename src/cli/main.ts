@@ -7,6 +7,7 @@ import { runCheckConfig } from './check-config'
 import { runExplain } from './explain'
 import { runStart } from './start'
 import { runHarakaConfig } from './haraka-config'
+import { runMaila } from './maila'
 import { packageRoot } from './paths'
 import { runTlv } from '../notify/template'
 import { renderDefaultConfig } from '../config'
@@ -35,6 +36,7 @@ const commands: Record<string, { run: Command; help: string }> = {
     },
     help: 'print a mailgw.conf with every key at its default, commented',
   },
+  maila: { run: (args, io) => runMaila(args, io), help: 'list, show, send and remove quarantined and archived messages' },
   tlv: {
     run: async (args, io) => runTlv(args, { write: (s: string) => io.out(s.replace(/\n$/, '')) }, { write: (s: string) => io.err(s.replace(/\n$/, '')) }),
     help: 'check notification templates; FILE:LINE: message for the first error',

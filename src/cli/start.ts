@@ -5,6 +5,7 @@
 import { formatConfigError, loadConfig } from '../config'
 import { startGateway, waitForListeners } from '../launcher/gateway'
 import { formatListen } from '../launcher/haraka-instance'
+import { checkConfiguredTemplates } from '../notify/template-config'
 import { parseArgs } from './args'
 import type { Io } from './main'
 import { defaultConfigFile, packageRoot } from './paths'
@@ -23,6 +24,12 @@ export async function runStart(args: string[], io: Io): Promise<number> {
   if (!config || errors.length > 0) {
     for (const e of errors) io.err(formatConfigError(e))
     io.err(`mailgw start: not starting because ${file} is invalid`)
+    return 1
+  }
+  const templateErrors = checkConfiguredTemplates(config)
+  if (templateErrors.length > 0) {
+    for (const line of templateErrors) io.err(line)
+    io.err('mailgw start: not starting because a notification template is invalid; check it with mailgw tlv FILE')
     return 1
   }
 

@@ -93,7 +93,7 @@ export function outboundConcurrency(outgoingSessions: number, workers: number): 
 }
 
 /** The default plugin list: our plugins only, in the order their hooks must run. */
-export const DEFAULT_PLUGINS = ['tls', 'mailgw_access', 'mailgw_policy', 'mailgw_route', 'mailgw_fastpath']
+export const DEFAULT_PLUGINS = ['tls', 'mailgw_access', 'mailgw_archive', 'mailgw_policy', 'mailgw_route', 'mailgw_fastpath']
 
 function pluginList(existing: string | undefined, xclient: boolean): string {
   const lines = (existing ?? DEFAULT_PLUGINS.join('\n')).split(/\r?\n/)

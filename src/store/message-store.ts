@@ -51,6 +51,13 @@ export class MessageStore {
     return metadata
   }
 
+  /** Replaces the metadata of an existing entry, atomically as `add` writes it. */
+  async updateMetadata(metadata: StoredMetadata): Promise<void> {
+    assertValidId(metadata.id)
+    await this.writeAtomic(`${metadata.id}.json`, Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`))
+    await syncDirectory(this.dir)
+  }
+
   /** Removes both files of an entry; a missing file is not an error. */
   async remove(id: string): Promise<void> {
     assertValidId(id)

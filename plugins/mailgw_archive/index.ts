@@ -1,0 +1,45 @@
+// mailgw_archive: writes every received message to the incoming archive before it is scanned.
+// Hooks: queue and queue_outbound, registered before mailgw_policy so they run first; both answer
+// CONT so the policy plugin then queues the message.
+// Replies: 451 4.3.0 when the archive write fails (full disk, unwritable directory), so the
+// client keeps the message and tries again; nothing is lost silently.
+// Notes: txn.notes.mailgw_incoming (the archive entry and whether the message carries this
+// gateway's loop mark), read by mailgw_policy through outgoing.ts.
+
+import { formatDecision } from '../../src/log/decision'
+import { constants, DSN, safeHook } from '../shared/plugin'
+import { gatewayConfig } from '../shared/runtime'
+import { archiveIncoming } from './incoming'
+import { gatewayLoopKey } from './runtime'
+
+export function register(this: Haraka.Plugin): void {
+  gatewayLoopKey(gatewayConfig())
+  this.register_hook('queue', 'archive_incoming')
+  this.register_hook('queue_outbound', 'archive_incoming')
+}
+
+export const archive_incoming = safeHook('queue', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+  const txn = connection.transaction
+  if (!txn) return
+
+  const config = gatewayConfig()
+  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data((buf) => resolve(buf)))
+  const mailFrom = txn.mail_from.isNull() ? '' : txn.mail_from.address
+  try {
+    const notes = await archiveIncoming(config, raw, {
+      transaction: txn.uuid,
+      mailFrom,
+      recipients: txn.rcpt_to.map((r) => r.address),
+      clientIp: connection.remote.ip,
+      arrival: new Date(),
+    })
+    txn.notes.mailgw_incoming = notes
+    for (const entry of notes.archived) {
+      connection.loginfo(this, formatDecision({ id: txn.uuid, verdict: 'accept', stage: 'archive', fields: { archive: 'incoming', archive_id: entry.id } }))
+    }
+  } catch (err) {
+    connection.logerror(this, `incoming archive write failed for ${txn.uuid}: ${(err as Error).message}`)
+    return { code: constants.denysoft, msg: DSN.create(451, 'Archive write failed, please try again later', 3, 0) }
+  }
+  return undefined
+})
