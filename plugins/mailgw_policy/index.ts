@@ -17,6 +17,7 @@ import path from 'node:path'
 import { Address } from '@haraka/email-address'
 
 import { isPostmasterAddress } from '../../src/access/protected'
+import { copyObjectEditor } from '../../src/av/object-editor'
 import { packageRoot } from '../../src/cli/paths'
 import type { MailgwConfig } from '../../src/config'
 import { matcherFor, type SenderContext } from '../../src/groups/match'
@@ -63,7 +64,10 @@ export const queue_message = safeHook('queue', async function (this: Haraka.Plug
     const analysis = new MessageAnalysis(raw, context, await processEngines(config))
     outcomes = await Promise.all(
       plans.map(async (plan, index) => ({
-        outcome: await processCopy(analysis, plan.choice, plan.recipients.map((r) => r.address), index + 1, { product: PRODUCT }),
+        outcome: await processCopy(analysis, plan.choice, plan.recipients.map((r) => r.address), index + 1, {
+          product: PRODUCT,
+          editObjects: copyObjectEditor(plan.choice.settings, config, txn.uuid, PRODUCT),
+        }),
         recipients: plan.recipients,
         settings: plan.choice.settings,
       })),

@@ -42,6 +42,16 @@ export const DEFAULT_CLAMD_LIMITS: ClamdLimits = {
   maxThreads: 10,
 };
 
+/** What clamd opens inside an object. clamd reads these from clamd.conf only, never per request. */
+export interface ClamdScanOptions {
+  /** ScanArchive: unpack archives (zip, rar, 7z, tar, ...). */
+  archives: boolean;
+  /** ScanMail: parse mail files and mailboxes found in an object. */
+  mail: boolean;
+}
+
+export const DEFAULT_SCAN_OPTIONS: ClamdScanOptions = { archives: true, mail: true };
+
 export interface StartClamdOptions {
   /** Directory for clamd.conf, clamd.pid, clamd.log and tmp/, created if missing. */
   stateDir: string;
@@ -49,6 +59,7 @@ export interface StartClamdOptions {
   /** Directory of signature files, by default the bundled clamav/db. */
   databaseDir?: string;
   limits?: Partial<ClamdLimits>;
+  scan?: ClamdScanOptions;
   /** Path of the clamd binary, by default /usr/sbin/clamd from Debian's clamav-daemon. */
   clamdPath?: string;
   /** Time allowed from spawn until PONG, in milliseconds. The official databases load far slower than the bundled one. */
@@ -105,6 +116,7 @@ export function renderClamdConf(options: {
   socket: ClamdSocket;
   databaseDir: string;
   limits?: Partial<ClamdLimits>;
+  scan?: ClamdScanOptions;
   template?: string;
 }): string {
   const limits = { ...DEFAULT_CLAMD_LIMITS, ...options.limits };
@@ -125,6 +137,10 @@ export function renderClamdConf(options: {
     MAX_RECURSION: String(limits.maxRecursion),
     MAX_FILES: String(limits.maxFiles),
     MAX_SCAN_TIME: String(limits.maxScanTimeMs),
+    SCAN_ARCHIVE: yesNo((options.scan ?? DEFAULT_SCAN_OPTIONS).archives),
+    SCAN_MAIL: yesNo((options.scan ?? DEFAULT_SCAN_OPTIONS).mail),
+    // Official databases carry bytecode signatures that clamd can only use with Bytecode on.
+    BYTECODE: yesNo(hasBytecodeDatabase(options.databaseDir)),
   };
 
   const template = options.template ?? fs.readFileSync(path.join(bundledClamavDir(), 'clamd.conf.template'), 'utf8');
@@ -133,6 +149,18 @@ export function renderClamdConf(options: {
     if (value === undefined) throw new Error(`unknown placeholder ${placeholder} in clamd.conf template`);
     return value;
   });
+}
+
+function yesNo(value: boolean): string {
+  return value ? 'yes' : 'no';
+}
+
+function hasBytecodeDatabase(databaseDir: string): boolean {
+  try {
+    return fs.readdirSync(databaseDir).some((name) => /^bytecode\.c[vl]d$/.test(name));
+  } catch {
+    return false;
+  }
 }
 
 function socketLines(socket: ClamdSocket): string {
@@ -171,7 +199,7 @@ export async function startClamd(options: StartClamdOptions): Promise<RunningCla
     throw new Error(`clamd database directory ${databaseDir} not found: run clamav/generate-signatures.sh or pass databaseDir`);
   }
   fs.mkdirSync(path.join(stateDir, 'tmp'), { recursive: true });
-  fs.writeFileSync(confFile, renderClamdConf({ stateDir, socket: options.socket, databaseDir, limits: options.limits }));
+  fs.writeFileSync(confFile, renderClamdConf({ stateDir, socket: options.socket, databaseDir, limits: options.limits, scan: options.scan }));
 
   const child = spawn(options.clamdPath ?? DEFAULT_CLAMD_PATH, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   const clamd = new ClamdProcess(child, logPath);

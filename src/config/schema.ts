@@ -151,19 +151,19 @@ export const POLICY_KEYS = {
   SubjectLabelProbable: { type: 'string', default: '[?? Probable Spam]', status: 'active', doc: 'Subject label of as/probable messages.' },
   SubjectLabelFormal: { type: 'string', default: '[--Formal Message--]', status: 'active', doc: 'Subject label of as/formal messages.' },
   SubjectLabelBlacklisted: { type: 'string', default: '[-- Blacklisted --]', status: 'active', doc: 'Subject label of as/blacklisted messages.' },
-  AVCure: { type: 'boolean', default: 'false', status: 'planned', doc: 'Try to disinfect infected objects; a cured object gets av/disinfected.' },
-  AVScanArchives: { type: 'boolean', default: 'true', status: 'planned', doc: 'Scan inside archives (zip, tar, ...).' },
-  AVScanMailBases: { type: 'boolean', default: 'true', status: 'planned', doc: 'Scan inside mailboxes and messages attached to a message.' },
-  ActionInfected: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'planned', doc: 'What happens to an av/infected object.' },
-  ActionSuspicious: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'planned', doc: 'What happens to an av/suspicious object.' },
-  ActionProtected: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'planned', doc: 'What happens to an av/protected (encrypted) object.' },
-  ActionError: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'planned', doc: 'What happens to an object whose scan failed (av/error).' },
-  ActionFiltered: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'planned', doc: 'What happens to an object selected by the name and MIME filters (av/filtered).' },
+  AVCure: { type: 'boolean', default: 'false', status: 'active', doc: 'Try to disinfect infected objects; clamd cannot disinfect, so with clamd no object is ever av/disinfected.' },
+  AVScanArchives: { type: 'boolean', default: 'true', status: 'active', doc: 'Scan inside archives (zip, tar, ...) and match IncludeByName against the names inside them.' },
+  AVScanMailBases: { type: 'boolean', default: 'true', status: 'active', doc: 'Scan inside mailbox and mail files found in attachments (clamd ScanMail); attached message/rfc822 parts are always split and scanned.' },
+  ActionInfected: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'active', doc: 'What happens to an av/infected object.' },
+  ActionSuspicious: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'active', doc: 'What happens to an av/suspicious object.' },
+  ActionProtected: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'active', doc: 'What happens to an av/protected (encrypted) object.' },
+  ActionError: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'active', doc: 'What happens to an object whose scan failed (av/error).' },
+  ActionFiltered: { type: 'enum', values: OBJECT_ACTIONS, default: 'remove', status: 'active', doc: 'What happens to an object selected by the name and MIME filters (av/filtered).' },
   ActionDisinfected: {
     type: 'enum',
     values: ['cure', 'pass', 'remove', 'placeholder'],
     default: 'cure',
-    status: 'planned',
+    status: 'active',
     doc: 'What happens to an infected object that AVCure disinfected: cure puts the disinfected copy in its place.',
   },
   BlockMessage: {
@@ -237,7 +237,7 @@ export const POLICY_KEYS = {
   NotifyAdminTemplate: { type: 'path', base: 'templates', default: 'admin.tmpl', status: 'active', doc: 'Template of administrator notifications; relative to TemplatesPath.' },
   NotifyRecipientTemplate: { type: 'path', base: 'templates', default: 'recipient.tmpl', status: 'active', doc: 'Template of recipient notifications; relative to TemplatesPath.' },
   NotifySenderTemplate: { type: 'path', base: 'templates', default: 'sender.tmpl', status: 'active', doc: 'Template of sender notifications; relative to TemplatesPath.' },
-  PlaceholderTemplate: { type: 'path', base: 'templates', default: 'placeholder.tmpl', status: 'planned', doc: 'Template of the text that replaces a removed object; relative to TemplatesPath.' },
+  PlaceholderTemplate: { type: 'path', base: 'templates', default: 'placeholder.tmpl', status: 'active', doc: 'Template of the text that replaces a removed object; relative to TemplatesPath.' },
   DsnTemplate: { type: 'path', base: 'templates', default: 'dsn.tmpl', status: 'active', doc: 'Template of the delivery status notifications the gateway writes; relative to TemplatesPath.' },
 } as const satisfies Record<string, KeySpec>
 
@@ -333,7 +333,7 @@ export const SCHEMA = {
     keys: {
       IncomingSessions: { type: 'integer', min: 1, max: 1024, default: '100', status: 'active', doc: 'Maximum number of simultaneous incoming SMTP sessions.' },
       OutgoingSessions: { type: 'integer', min: 1, max: 1024, default: '20', status: 'active', doc: 'Maximum number of simultaneous outgoing SMTP sessions.' },
-      AntiviralSessions: { type: 'integer', min: 10, max: 1024, default: '10', status: 'planned', doc: 'Maximum number of objects scanned at the same time.' },
+      AntiviralSessions: { type: 'integer', min: 10, max: 1024, default: '10', status: 'active', doc: 'Maximum number of objects scanned at the same time.' },
       MaximalIncomingHops: { type: 'integer', min: 1, max: 100, default: '20', status: 'active', doc: 'Maximum number of Received headers; more means a mail loop and the message is rejected.' },
       MaximalIncomingMessageSize: {
         type: 'size',
@@ -413,7 +413,7 @@ export const SCHEMA = {
       SendingDataTerminationTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 7200, default: '300', status: 'planned', doc: 'Time a remote server has to accept the message after CRLF.CRLF.' },
       SendingQuitTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 1200, default: '300', status: 'planned', doc: 'Time a remote server has to answer QUIT.' },
       // NOTE: KMG's ranges and defaults for ScanTimeout and the DNS keys are not in its guide; these are our choice.
-      ScanTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 3600, default: '120', status: 'planned', doc: 'Time clamd has to scan one object before the message gets a temporary failure.' },
+      ScanTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 3600, default: '120', status: 'active', doc: 'Time clamd has to scan one object before the message gets a temporary failure.' },
       DNSNetworkTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 1200, default: '10', status: 'active', doc: 'Time one DNS server has to answer one query.' },
       DNSResolveTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 1200, default: '30', status: 'active', doc: 'Time all attempts of one DNS lookup may take together.' },
       DNSCacheMaximalTTL: { type: 'duration', unit: 'seconds', min: 0, max: 259200, default: '43200', status: 'active', doc: 'Longest time a DNS answer is cached, whatever its TTL; 0 = no cache.' },
@@ -453,8 +453,15 @@ export const SCHEMA = {
       ClamdSocket: {
         type: 'clamdSocket',
         default: '/var/run/clamav/clamd.ctl',
-        status: 'planned',
-        doc: 'Where clamd listens: an absolute Unix socket path or HOST:PORT.',
+        status: 'active',
+        doc: 'Where clamd listens: an absolute Unix socket path or HOST:PORT; not used with Clamd=true of [mailgw.local].',
+      },
+      ClamdDatabaseDirectory: {
+        type: 'path',
+        base: 'instance',
+        default: '/var/lib/clamav',
+        status: 'active',
+        doc: 'Signature directory of the clamd at ClamdSocket, read for the signature count (and the date of unofficial databases) in X-Anti-Virus.',
       },
     },
   },

@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
+import { externalClamdNotices, startLocalClamds } from '../av/local-clamd'
+import { packageRoot } from '../cli/paths'
 import type { MailgwConfig } from '../config'
 import { startMailbox } from '../mailbox/server'
 import { formatListen, resolveBasePath, writeHarakaInstance } from './haraka-instance'
@@ -59,7 +61,18 @@ export async function startLocalServices(config: MailgwConfig, log: (line: strin
       throw err
     }
   }
-  // TODO: start the private clamd when [mailgw.local] Clamd is true; the anti-virus change adds it.
+  if (local.Clamd) {
+    // The anti-virus engine finds these sockets from the instance directory; see local-clamd.ts.
+    try {
+      const clamds = await startLocalClamds(config, packageRoot(), log)
+      services.push({ name: 'clamd', stop: () => clamds.stop() })
+    } catch (err) {
+      await stopServices(services)
+      throw err
+    }
+  } else {
+    for (const notice of externalClamdNotices(config)) log(notice)
+  }
   return services
 }
 

@@ -15,6 +15,8 @@ export interface ReplacementContent {
   contentType: string;
   filename?: string;
   body: Buffer | string;
+  /** Further header fields of the new part, such as Content-Description; values are one line of text. */
+  headers?: readonly { name: string; value: string }[];
 }
 
 export const DEFAULT_REMOVED_NOTICE = 'This part of the message was removed by the mail gateway.';
@@ -42,6 +44,13 @@ export function buildContent(content: ReplacementContent, lineBreak: string): { 
   ];
   if (filename) {
     headerLines.push(fold(`Content-Disposition: ${libmime.buildHeaderValue({ value: 'attachment', params: { filename } })}`, lineBreak));
+  }
+  for (const header of content.headers ?? []) {
+    // The fields above are written once; a second copy would contradict them.
+    const name = header.name.trim();
+    if (!/^[!-9;-~]+$/.test(name) || /^content-(type|transfer-encoding)$/i.test(name)) continue;
+    if (filename && /^content-disposition$/i.test(name)) continue;
+    headerLines.push(fold(`${name}: ${sanitizeHeaderText(header.value)}`, lineBreak));
   }
   return { headerLines, body };
 }
