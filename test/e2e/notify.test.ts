@@ -1,0 +1,165 @@
+// Notifications and DSNs against the real gateway: administrator, recipient and sender
+// notifications arrive with their macros rendered, the null sender and the probably forged
+// sender of infected mail get none, a rejected recipient gives a DSN from the dsn template, and a
+// broken template stops `mailgw start` with FILE:LINE.
+
+import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+
+import { startMailbox, type Mailbox, type ReceivedMessage } from '../../src/mailbox/server'
+import { makeInstanceDir, runMailgw, startTestGateway, type TestGateway } from '../helpers/gateway'
+import { freePort, sendMail } from '../helpers/smtp'
+import { delay, ENGINE_MODULE, headerValues, infectedMessage, storeEntries, testMessage, waitUntil } from './archive-helpers'
+
+function batMessage(subject: string): string {
+  return testMessage(subject, ['--b1', 'Content-Type: text/plain', '', 'Script attached.', '--b1', 'Content-Type: application/octet-stream; name="run.bat"', 'Content-Disposition: attachment; filename="run.bat"', '', 'echo hello', '--b1--', ''].join('\r\n'), [
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+  ])
+}
+
+describe('notifications', () => {
+  let gateway: TestGateway
+  let sink: Mailbox
+  const messages: ReceivedMessage[] = []
+  const to = (address: string) => messages.filter((m) => m.to.includes(address))
+  const body = (m: ReceivedMessage) => m.raw.toString('utf8')
+
+  before(async () => {
+    sink = await startMailbox({
+      host: '127.0.0.1',
+      port: await freePort(),
+      onMessage: (m) => messages.push(m),
+      reject: ({ to: rcpts }) => (rcpts.includes('nobody@corp.example') ? { code: 550, message: '5.1.1 nobody: no such user' } : null),
+    })
+    const conf = `
+[mailgw.network]
+ListenOn=127.0.0.1:%PORT%
+Hostname=gw.test.example
+Postmaster=admin@corp.example
+ProtectedDomains=corp.example
+
+[mailgw.forward]
+ForwardRoute=* [127.0.0.1:${sink.port}]
+
+[mailgw.options]
+EngineModule=engines.js
+
+[mailgw.archive]
+OutgoingArchivePath=var/arch_out
+
+[mailgw.policy]
+BlockMessage=av/infected,av/filtered
+QuarantineMessage=av/infected
+IncludeByName=*.bat
+NotifyAdmin=av/infected
+NotifyRecipient=av/infected
+NotifySender=av/infected,av/filtered
+AdminNotifyAddress=secadmin@corp.example
+NotifyFromAddress=mailgw@corp.example
+`
+    gateway = await startTestGateway({ conf, files: { 'engines.js': ENGINE_MODULE } })
+  })
+
+  after(async () => {
+    await gateway?.stop()
+    await sink?.close()
+  })
+
+  it('notifies admin and recipient of infected mail', async () => {
+    const result = await sendMail({ port: gateway.port, from: 'alice@outside.example', to: ['staff@corp.example'], message: infectedMessage('infected-notify') })
+    assert.equal(result.final?.code, 250)
+    await waitUntil(() => to('secadmin@corp.example').length === 1 && to('staff@corp.example').length === 1, 'admin and recipient notifications')
+
+    const quarantine = storeEntries(path.join(gateway.dir, 'var', 'quarantine', 'av'))
+    assert.equal(quarantine.length, 1)
+    const admin = to('secadmin@corp.example')[0]
+    assert.equal(admin.from, 'mailgw@corp.example')
+    assert.deepEqual(headerValues(admin.raw, 'Subject'), ['[mailgw] av/infected in message from alice@outside.example'])
+    assert.deepEqual(headerValues(admin.raw, 'From'), ['Mail gateway gw.test.example <mailgw@corp.example>'])
+    assert.match(body(admin), new RegExp(`mailgw maila --send-id=${quarantine[0].id}`))
+    assert.match(body(admin), /Client: {7}127\.0\.0\.1/)
+    assert.match(body(admin), /Recipient: {4}<staff@corp\.example>/)
+    assert.match(body(admin), /Subject: {6}infected-notify/)
+    assert.match(body(admin), /tool\.exe \(application\/octet-stream, 12 bytes\)\r\n {4}status: infected, detected: Test\.Marker/)
+    assert.match(body(admin), /blocked \(av\/infected\)/)
+    assert.doesNotMatch(body(admin), /%[A-Z_]+%/, 'every macro is rendered')
+
+    const recipient = to('staff@corp.example')[0]
+    assert.deepEqual(headerValues(recipient.raw, 'Subject'), ['[mailgw] A message to you was checked: infected-notify'])
+    assert.match(body(recipient), /To: {10}<staff@corp\.example>/)
+    assert.match(body(recipient), /tool\.exe: infected \(Test\.Marker\)/)
+  })
+
+  it('does not notify the forged sender of infected mail', async () => {
+    await gateway.waitForOutput(/no sender notification: the sender address of av\/infected mail is usually forged/)
+    await delay(1000)
+    assert.equal(to('alice@outside.example').length, 0)
+  })
+
+  it('notifies the sender of filtered mail', async () => {
+    const result = await sendMail({ port: gateway.port, from: 'bob@outside.example', to: ['staff@corp.example'], message: batMessage('filtered-notify') })
+    assert.equal(result.final?.code, 250)
+    await waitUntil(() => to('bob@outside.example').length === 1, 'sender notification')
+    const notice = to('bob@outside.example')[0]
+    assert.deepEqual(headerValues(notice.raw, 'Subject'), ['[mailgw] Your message was checked: filtered-notify'])
+    assert.deepEqual(headerValues(notice.raw, 'Auto-Submitted'), ['auto-replied'])
+    assert.match(body(notice), /<staff@corp\.example>/)
+    assert.match(body(notice), /run\.bat: filtered, action: remove/)
+    assert.equal(headerValues(notice.raw, 'X-Mailgw-Loop').length, 1)
+  })
+
+  it('never notifies the null sender', async () => {
+    const before = messages.length
+    const result = await sendMail({ port: gateway.port, from: '', to: ['staff@corp.example'], message: batMessage('null-sender') })
+    assert.equal(result.final?.code, 250)
+    await gateway.waitForOutput(/no sender notification: the envelope sender is the null sender/)
+    await delay(1500)
+    assert.equal(messages.length, before)
+  })
+
+  it('archives the notifications', async () => {
+    const outgoing = storeEntries(path.join(gateway.dir, 'var', 'arch_out'))
+    const notices = outgoing.filter((e) => e.metadata.reasons.some((r) => r.includes('notification')))
+    assert.deepEqual(notices.map((e) => e.metadata.reasons[0]).sort(), [
+      'admin notification about av/infected',
+      'recipient notification about av/infected',
+      'sender notification about av/filtered',
+    ])
+  })
+
+  it('sends a DSN from the dsn template', async () => {
+    const result = await sendMail({ port: gateway.port, from: 'carol@outside.example', to: ['nobody@corp.example'], message: testMessage('dsn-check') })
+    assert.equal(result.final?.code, 250)
+    await waitUntil(() => to('carol@outside.example').length === 1, 'DSN')
+    const dsn = to('carol@outside.example')[0]
+    assert.equal(dsn.from, '')
+    assert.deepEqual(headerValues(dsn.raw, 'Subject'), ['Undelivered Mail Returned to Sender: dsn-check'])
+    assert.deepEqual(headerValues(dsn.raw, 'From'), ['Mail Delivery System <mailgw@corp.example>'])
+    assert.match(headerValues(dsn.raw, 'Content-Type')[0], /^multipart\/report; report-type=delivery-status;/)
+    assert.match(body(dsn), /<nobody@corp\.example>\r\n {4}Status: 5\.1\.1\r\n {4}Remote server: 127\.0\.0\.1\r\n {4}Reason: .*no such user/)
+    assert.match(body(dsn), /Final-Recipient: rfc822; nobody@corp\.example\r\nAction: failed\r\nStatus: 5\.1\.1/)
+    assert.match(body(dsn), /Content-Type: text\/rfc822-headers\r\n\r\n[^]*Subject: dsn-check/)
+    assert.doesNotMatch(body(dsn), /Hello\./, 'the original body is not returned')
+    await delay(1000)
+    assert.equal(to('carol@outside.example').length, 1, 'Haraka sends no DSN of its own')
+  })
+})
+
+describe('template check at start', () => {
+  it('stops the start at a broken template', async () => {
+    const dir = makeInstanceDir()
+    const templates = path.join(dir, 'config', 'templates')
+    mkdirSync(templates)
+    writeFileSync(path.join(templates, 'admin.tmpl'), 'From: x\nSubject: y\n\nline\n<FOR NOTIFY_REASON == "*">\n%NOTIFY_REASON%\n')
+    const conf = path.join(dir, 'config', 'mailgw.conf')
+    const port = await freePort()
+    writeFileSync(conf, `[mailgw.network]\nListenOn=127.0.0.1:${port}\nHostname=gw.test.example\nPostmaster=admin@corp.example\n\n[mailgw.policy]\n`)
+    const result = await runMailgw(['start', '-c', conf, '--run-dir', path.join(dir, 'run')])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, new RegExp(`${templates.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/admin\\.tmpl:5: <FOR NOTIFY_REASON \\.\\.\\.> is not closed`))
+    assert.match(result.stderr, /not starting because a notification template is invalid/)
+  })
+})
