@@ -34,6 +34,10 @@ export interface SpamVerdict {
   method: string
   /** Free-form detail lines, one X-SpamTest-Info header each. */
   info: readonly string[]
+  /** Names of the signs that fired, for the decision log line (e.g. SpamHeadersToUndisclosed). */
+  signs?: readonly string[]
+  /** Set when the engine did not check the message (e.g. larger than SpamCheckSizeLimit): why. */
+  skipped?: string
 }
 
 export interface AntiSpamEngine {

@@ -1,0 +1,71 @@
+// The rspamd content engine: sends the message to rspamd's HTTP /checkv2 with the envelope, the
+// client and the HELO name, and turns the answer into signs. rspamd's score becomes one sign
+// worth that many points (only its positive part); its symbols are listed in the sign's detail,
+// highest scores first. A GTUBE symbol is decisive. rspamd unreachable, timing out or answering
+// with an error is EngineUnavailableError: the client gets a temporary failure and retries, since
+// a message without its content check must not read as clean.
+
+import { EngineUnavailableError, type MessageContext } from '../pipeline/engines'
+import { decisiveSign, sign, type Sign } from './signs'
+
+export interface RspamdOptions {
+  /** Base URL, e.g. http://127.0.0.1:11333. */
+  url: string
+  timeoutMs: number
+}
+
+interface RspamdSymbol {
+  name?: string
+  score?: number
+}
+
+interface RspamdReply {
+  score?: number
+  required_score?: number
+  action?: string
+  symbols?: Record<string, RspamdSymbol>
+  error?: string
+}
+
+/** Symbols listed in the sign's detail; the rest are only counted. */
+const SYMBOLS_SHOWN = 6
+
+export async function rspamdSigns(raw: Buffer, context: MessageContext, options: RspamdOptions): Promise<Sign[]> {
+  const reply = await askRspamd(raw, context, options)
+  const symbols = Object.entries(reply.symbols ?? {}).map(([name, symbol]) => ({ name, score: symbol.score ?? 0 }))
+  if (symbols.some((s) => s.name === 'GTUBE')) return [decisiveSign('GTUBE', 'rspamd', 'rspamd symbol GTUBE')]
+
+  const score = reply.score ?? 0
+  const scoring = symbols.filter((s) => s.score > 0).sort((a, b) => b.score - a.score)
+  if (score <= 0 || scoring.length === 0) return []
+
+  const shown = scoring.slice(0, SYMBOLS_SHOWN).map((s) => `${s.name}(${s.score.toFixed(1)})`)
+  if (scoring.length > SYMBOLS_SHOWN) shown.push(`+${scoring.length - SYMBOLS_SHOWN} more`)
+  return [sign('rspamd', 'rspamd', Math.round(score * 10) / 10, `score ${score.toFixed(1)}: ${shown.join(' ')}`)]
+}
+
+async function askRspamd(raw: Buffer, context: MessageContext, options: RspamdOptions): Promise<RspamdReply> {
+  const url = new URL('/checkv2', options.url)
+  const headers = new Headers({ 'Content-Type': 'message/rfc822', 'Queue-Id': context.transactionId, IP: context.clientIp })
+  headers.set('From', context.mailFrom === '' ? '<>' : context.mailFrom)
+  for (const rcpt of context.recipients) headers.append('Rcpt', rcpt)
+  if (context.helo) headers.set('Helo', context.helo)
+  if (context.clientHost) headers.set('Hostname', context.clientHost)
+
+  let response: Response
+  try {
+    response = await fetch(url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(options.timeoutMs) })
+  } catch (err) {
+    const reason = (err as Error).name === 'TimeoutError' ? `timed out after ${options.timeoutMs} ms` : (err as Error).message
+    throw new EngineUnavailableError('rspamd', `request to ${url.href} failed: ${reason}; check that rspamd runs and RspamdUrl`, { cause: err })
+  }
+  const body = await response.text()
+  if (!response.ok) throw new EngineUnavailableError('rspamd', `${url.href} answered HTTP ${response.status}: ${body.slice(0, 200)}`)
+  try {
+    const reply = JSON.parse(body) as RspamdReply
+    if (reply.error) throw new Error(reply.error)
+    return reply
+  } catch (err) {
+    throw new EngineUnavailableError('rspamd', `${url.href} returned an unusable reply: ${(err as Error).message}`)
+  }
+}
