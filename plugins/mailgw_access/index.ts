@@ -1,9 +1,13 @@
 // mailgw_access: the gateway's first line of defence, decided at each SMTP stage before any
 // message is accepted.
-// Hooks: connect (session limits, DNSBL, ConnectRule), capabilities (SIZE), helo/ehlo (HeloRule),
-// mail (queue space, messages per session, SIZE, MailfromRule), rcpt (recipients per message,
-// RelayRule, ProtectedDomains, relay tricks; accepts with OK), data and data_post (message size,
-// hops, session size), disconnect (releases the session count).
+// Hooks and their checks:
+//   connect       session limits, DNSBL, ConnectRule
+//   capabilities  the SIZE extension
+//   helo, ehlo    HeloRule
+//   mail          queue space, messages per session, SIZE, MailfromRule
+//   rcpt          recipients per message, RelayRule, ProtectedDomains, relay tricks (accepts with OK)
+//   data          message size, hops, session size (data_post)
+//   disconnect    releases the session count
 // Notes: connection.notes.mailgw_dnsbl holds the DNSBL results of the client (DnsblResults in
 // src/access/dnsbl.ts) for the anti-spam stage; connection.notes.mailgw_access is this plugin's.
 // Each reject or tempfail is one decision log line. DNS failures never reject by themselves;

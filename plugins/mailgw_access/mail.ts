@@ -68,9 +68,9 @@ export async function checkMail(plugin: Haraka.Plugin, connection: Haraka.Connec
 type SizeRefusal = { verdict: 'reject' | 'tempfail'; rule: string; reason: string; reply: 'messageTooBig' | 'sessionTooBig' }
 
 /**
- * A message larger than either limit on its own is refused for good (552 5.3.4); one that only
- * does not fit in what is left of the session size is refused for now (452 4.3.4), so the
- * client sends it in a new session.
+ * Checks the SIZE parameter of MAIL FROM. A message larger than either limit on its own is
+ * rejected for good (552 5.3.4). A message that only exceeds what is left of the session size gets
+ * a temporary failure (452 4.3.4), so the client sends it in a new session.
  */
 export function checkDeclaredSize(declared: number, sessionBytes: number, maxMessage: number, maxSession: number): SizeRefusal | null {
   if (declared > maxMessage) {

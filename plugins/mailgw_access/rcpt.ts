@@ -1,7 +1,7 @@
 // RCPT TO stage: recipients per message, the ConnectRule, HeloRule and MailfromRule decisions
 // that were waiting for a recipient, then RelayRule and ProtectedDomains with the relay-trick
-// checks. Every recipient the gateway takes is answered OK here, because Haraka rejects a
-// recipient that no plugin accepts.
+// checks. Every recipient the gateway takes gets OK here, because Haraka rejects a recipient
+// that no plugin accepts.
 
 import { matchClientRules, matchHeloRules, matchMailfromRules, type RuleOutcome } from '../../src/access/evaluate'
 import { isPostmasterAddress } from '../../src/access/protected'

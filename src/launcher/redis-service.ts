@@ -1,13 +1,13 @@
 // A private redis-server for `[mailgw.local] Redis=true` and for tests: listens only on a Unix
 // socket (no TCP port), keeps nothing on disk, and is stopped with the gateway. The socket path
-// is derived from the instance directory, so the Haraka workers find it without being told.
+// is derived from the instance directory, so the Haraka workers find it without configuration.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
-/** Where the private Redis of an instance listens. */
+/** Returns the Unix socket path of the private Redis of an instance. */
 export function privateRedisSocket(instanceDir: string): string {
   return path.join(instanceDir, 'var', 'run', 'redis.sock')
 }
@@ -62,7 +62,7 @@ export async function startRedis(opts: RedisServiceOptions): Promise<RedisServic
   return { socket: opts.socket, process: child, stop }
 }
 
-/** Sends PING on the socket until Redis answers PONG. */
+/** Sends PING on the socket until Redis replies PONG. */
 async function waitForPing(socket: string, timeoutMs: number, hasExited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
@@ -70,7 +70,7 @@ async function waitForPing(socket: string, timeoutMs: number, hasExited: () => b
     if (await ping(socket)) return
     await new Promise((r) => setTimeout(r, 50))
   }
-  throw new Error(`redis-server did not answer PING on ${socket} within ${timeoutMs} ms`)
+  throw new Error(`redis-server sent no reply to PING on ${socket} within ${timeoutMs} ms`)
 }
 
 function ping(socket: string): Promise<boolean> {

@@ -22,7 +22,7 @@ async function openAs(port: number, addr: string): Promise<Session> {
   return { client, xclient, close: () => client.close() }
 }
 
-/** Opens a session as `addr`, says EHLO with its address literal (same_ip) and expects both to succeed. */
+/** Opens a session as `addr`, sends EHLO with its address literal (same_ip) and expects both to succeed. */
 async function ready(port: number, addr: string, helo = addr.includes(':') ? `[IPv6:${addr}]` : `[${addr}]`): Promise<SmtpClient> {
   const s = await openAs(port, addr)
   assert.equal(s.xclient.code, 220, `XCLIENT as ${addr}: ${s.xclient.code} ${s.xclient.text}`)
