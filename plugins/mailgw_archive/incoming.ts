@@ -1,7 +1,7 @@
 // The incoming side of the archive plugin: every received message, as received and before any
 // scan, goes to IncomingArchivePath, and the plugin records in the transaction notes whether the
 // message carries this gateway's own loop mark. mailgw_policy reads these notes: it removes the
-// archive entry again when it answers the client with a temporary failure (the client will send
+// archive entry again when it replies to the client with a temporary failure (the client will send
 // the message again), and it queues the IncomingBcc copies and notifications with the copies.
 
 import { archiveMessages, discardArchived, type ArchivedEntry } from '../../src/archive/archive'
@@ -58,7 +58,7 @@ export function incomingNotes(txn: Haraka.Transaction): IncomingNotes {
   return notes ?? { archived: [], ownMark: false }
 }
 
-/** Removes the incoming archive entry of a message the gateway answered with a temporary failure. */
+/** Removes the incoming archive entry of a message the gateway rejected with a temporary failure. */
 export async function discardIncoming(txn: Haraka.Transaction): Promise<void> {
   const notes = incomingNotes(txn)
   await discardArchived(notes.archived)

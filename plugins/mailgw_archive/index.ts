@@ -1,5 +1,5 @@
 // mailgw_archive: writes every received message to the incoming archive before it is scanned.
-// Hooks: queue and queue_outbound, registered before mailgw_policy so they run first; both answer
+// Hooks: queue and queue_outbound, registered before mailgw_policy so they run first; both return
 // CONT so the policy plugin then queues the message.
 // Replies: 451 4.3.0 when the archive write fails (full disk, unwritable directory), so the
 // client keeps the message and tries again; nothing is lost silently.

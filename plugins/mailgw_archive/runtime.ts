@@ -10,7 +10,7 @@ import { TemplateCache } from '../../src/notify/template-config'
 let loopKey: Buffer | null = null
 let templates: TemplateCache | null = null
 
-/** The file of the loop mark key: var/loop-mark.key under the instance directory. */
+/** Returns the file of the loop mark key: var/loop-mark.key under the instance directory. */
 export function loopKeyFile(config: Pick<MailgwConfig, 'dir'>): string {
   return path.resolve(path.dirname(config.dir), 'var', 'loop-mark.key')
 }

@@ -1,8 +1,8 @@
 // The gateway's own DSN: when Haraka's outbound queue gives up on recipients, the bounce hook
 // renders the dsn template of the message's group (src/notify/dsn.ts), queues it from the null
 // sender to the envelope sender with outbound.send_email, keeps a copy in the outgoing archive,
-// and answers OK, which stops Haraka from sending its own DSN. When anything here fails the hook
-// answers CONT, and Haraka sends its DSN from outbound.bounce_message instead, so the sender is
+// and returns OK, which stops Haraka from sending its own DSN. When anything here fails the hook
+// returns CONT, and Haraka sends its DSN from outbound.bounce_message instead, so the sender is
 // told either way. Mail from the null sender gets no DSN (Haraka logs a double bounce).
 
 import { promises as fs } from 'node:fs'

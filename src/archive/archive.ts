@@ -2,7 +2,7 @@
 // the status `incoming` (a message as received, before scanning) or `outgoing` (a copy the gateway
 // queued for delivery, a copy it blocked, or a message it generated). The writes of one message
 // succeed together or not at all: when one fails, the entries already written are removed and the
-// error is raised, so the caller can answer with a temporary failure and nothing half-stored stays.
+// error is raised, so the caller can reply with a temporary failure and nothing half-stored stays.
 
 import { MessageStore, type NewEntry, type StoredMetadata } from '../store/message-store'
 

@@ -49,8 +49,8 @@ export function loopMarkValue(key: Buffer, hostname: string, messageId: string):
 export function hasOwnLoopMark(key: Buffer, hostname: string, messageId: string, values: readonly string[]): boolean {
   const expected = Buffer.from(loopMarkValue(key, hostname, messageId))
   return values.some((value) => {
-    const given = Buffer.from(value.trim().replace(/\s+/g, ' '))
-    return given.length === expected.length && timingSafeEqual(given, expected)
+    const presented = Buffer.from(value.trim().replace(/\s+/g, ' '))
+    return presented.length === expected.length && timingSafeEqual(presented, expected)
   })
 }
 

@@ -60,7 +60,7 @@ export function localDate(iso: string): string {
   return `${days[date.getDay()]}, ${two(date.getDate())} ${months[date.getMonth()]} ${date.getFullYear()} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} ${zone}`
 }
 
-/** The header block of a stored message, up to the first empty line. */
+/** Returns the header block of a stored message, up to the first empty line. */
 export function headerBlockOf(content: Buffer): string {
   const text = content.toString('utf8')
   const end = text.search(/\r?\n\r?\n/)

@@ -89,7 +89,7 @@ async function deliverToTarget(target: RouteTarget, envelope: SmtpEnvelope, cont
       return await sendOverSmtp({ host, port: 25 }, envelope, content, heloName)
     } catch (err) {
       last = err as Error
-      // A permanent rejection is the answer for this domain; another MX would give the same.
+      // A permanent rejection applies to the whole domain, so another MX would reject it too.
       if ((err as SMTPConnection.SMTPError).responseCode && ((err as SMTPConnection.SMTPError).responseCode ?? 0) >= 500) break
     }
   }

@@ -231,11 +231,11 @@ class Context {
     let reply: string
     if (checked) {
       const listen = config.network.ListenOn[0]
-      const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host
+      const host = connectAddress(listen.host)
       try {
         reply = await sendOverSmtp({ host, port: listen.port }, envelope, content, helo)
       } catch (err) {
-        return { ok: false, line: `${id}: not sent: the gateway at ${host}:${listen.port} refused it: ${(err as Error).message}` }
+        return { ok: false, line: `${id}: not sent: the gateway at ${host}:${listen.port} rejected it: ${(err as Error).message}` }
       }
     } else {
       const deliveries = await deliverByRoute(config.forward.ForwardRoute, envelope, content, helo)
@@ -300,6 +300,13 @@ class Context {
     const sudo = process.env.SUDO_USER
     return sudo && sudo !== name ? `${name} (sudo by ${sudo})` : name
   }
+}
+
+/** Returns the address to connect to for a ListenOn host: loopback for a wildcard address. */
+function connectAddress(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '::1'
+  return host
 }
 
 /**

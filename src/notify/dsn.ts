@@ -16,7 +16,7 @@ export interface FailedDelivery {
   status: string
   reason: string
   remoteHost?: string
-  /** Reply code of the remote server, when it answered. */
+  /** Reply code of the remote server, when it replied. */
   smtpCode?: number
 }
 
@@ -96,7 +96,7 @@ function dsnTemplateData(input: DsnInput, messageId: string): TemplateData {
   }
 }
 
-/** The message/delivery-status body: per-message fields, then one block per recipient. */
+/** Formats the message/delivery-status body: per-message fields, then one block per recipient. */
 export function deliveryStatus(input: DsnInput): string {
   const lines = [`Reporting-MTA: dns; ${input.hostname}`, `X-Haraka-Mailgw-Queue-ID: ${oneLine(input.transaction)}`, `Arrival-Date: ${rfc5322Date(input.arrival)}`, '']
   for (const f of input.failed) {

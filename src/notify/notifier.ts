@@ -6,10 +6,10 @@
 //     back) gets no notification at all;
 //   - NotifyAdmin statuses send one message to AdminNotifyAddress;
 //   - NotifyRecipient statuses send one message to each recipient of the copy;
-//   - NotifySender statuses send one message to the envelope sender, except when the sender is
-//     the null sender, when the message is automatic (Auto-Submitted other than "no"), when the
-//     sender is the notification address itself, or when the copy has a spam or virus status
-//     (as/*, av/infected, av/suspicious, av/disinfected), whose sender is usually forged, unless
+//   - NotifySender statuses send one message to the envelope sender. None is sent to the null
+//     sender, for automatic mail (Auto-Submitted other than "no") or to the notification address
+//     itself. None is sent either when the copy has a spam or virus status (as/*, av/infected,
+//     av/suspicious, av/disinfected), because such senders are usually forged, unless
 //     NotifyProbablyForgedSender is set.
 
 import { randomBytes } from 'node:crypto'
@@ -41,7 +41,7 @@ export interface NotifyObject {
   action: string
 }
 
-/** What happened to one copy, as the pipeline recorded it. */
+/** The pipeline's record of one copy: statuses, actions and whom to notify. */
 export interface NotifyCopy {
   copy: number
   group: string
@@ -85,14 +85,14 @@ export interface NotificationPlan {
 
 export interface PlanResult {
   plans: NotificationPlan[]
-  /** Why a notification the statuses asked for is not sent, one sentence each. */
+  /** Reasons for the requested notifications that are not sent, one sentence each. */
   skipped: string[]
 }
 
 export function planNotifications(message: NotifyMessage, copy: NotifyCopy, settings: NotifySettings): PlanResult {
-  const wanted = copy.notifyAdmin.length + copy.notifyRecipient.length + copy.notifySender.length
+  const requested = copy.notifyAdmin.length + copy.notifyRecipient.length + copy.notifySender.length
   if (message.ownMark) {
-    return { plans: [], skipped: wanted > 0 ? ['the message is a notification or blind copy of this gateway'] : [] }
+    return { plans: [], skipped: requested > 0 ? ['the message is a notification or blind copy of this gateway'] : [] }
   }
 
   const plans: NotificationPlan[] = []
@@ -102,14 +102,14 @@ export function planNotifications(message: NotifyMessage, copy: NotifyCopy, sett
     for (const to of copy.recipients) plans.push({ kind: 'recipient', to, reasons: copy.notifyRecipient })
   }
   if (copy.notifySender.length > 0) {
-    const refusal = senderRefusal(message, copy, settings)
-    if (refusal) skipped.push(`no sender notification: ${refusal}`)
+    const skipReason = senderSkipReason(message, copy, settings)
+    if (skipReason) skipped.push(`no sender notification: ${skipReason}`)
     else plans.push({ kind: 'sender', to: message.mailFrom, reasons: copy.notifySender })
   }
   return { plans, skipped }
 }
 
-function senderRefusal(message: NotifyMessage, copy: NotifyCopy, settings: NotifySettings): string | null {
+function senderSkipReason(message: NotifyMessage, copy: NotifyCopy, settings: NotifySettings): string | null {
   if (message.mailFrom === '') return 'the envelope sender is the null sender'
   const auto = message.facts.autoSubmitted
   if (auto !== null && auto.trim().toLowerCase().split(/[\s;(]/)[0] !== 'no') return `the message is automatic (Auto-Submitted: ${auto})`

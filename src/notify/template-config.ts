@@ -1,8 +1,8 @@
 // The notification templates a configuration uses: the five template keys of [mailgw.policy] and
 // of every group, resolved against TemplatesPath. A template that is missing there while its key
 // keeps the shipped file name falls back to the template shipped in the package's
-// config/templates, so a configuration directory needs no copy of templates it does not change;
-// a template the administrator named and that does not exist is an error. `mailgw start` checks
+// config/templates, so a configuration directory needs no copy of templates it does not change.
+// A template the administrator named and that does not exist is an error. `mailgw start` checks
 // every template with checkConfiguredTemplates and does not start while one is broken.
 
 import { existsSync } from 'node:fs'
