@@ -128,21 +128,21 @@ describe('private clamds and the KMG modes', () => {
     assert.match(gateway.output(), /local clamd \(archives-mail\) listening on \S+\/var\/clamd\/archives-mail\/clamd\.sock/);
   });
 
-  it('blocks EICAR in maximum speed mode', async () => {
+  it('speed mode: blocks EICAR', async () => {
     await block('speed eicar', 'user@corp.example', [eicarFile()]);
   });
 
-  it('blocks a listed name in maximum speed mode', async () => {
+  it('speed mode: blocks a listed name', async () => {
     await block('speed exe', 'user2@corp.example', [{ filename: 'game.scr', contentType: 'application/octet-stream', content: Buffer.from('harmless') }]);
   });
 
-  it('leaves archives closed in maximum speed mode', async () => {
+  it('speed mode: leaves archives closed', async () => {
     const raw = await deliver('speed zip', 'user3@corp.example', [eicarZip()]);
     assert.ok(splitMessage(raw).objects.some((o) => o.filename === 'parcel.zip'), 'zip delivered unopened');
     assert.match(headerValues(raw, 'X-Anti-Virus')[0], /, check: \d{8} clean$/);
   });
 
-  it('replaces EICAR in a zip with a placeholder in recommended mode', async () => {
+  it('recommended mode: placeholder for zip', async () => {
     const raw = await deliver('recommended zip', 'user@recommended.example', [eicarZip()]);
     const objects = splitMessage(raw).objects;
     const decisions = gateway.output().split('\n').filter((line) => line.includes('stage=policy')).join('\n');
@@ -151,7 +151,7 @@ describe('private clamds and the KMG modes', () => {
     assert.match(headerValues(raw, 'X-Anti-Virus')[0], /infected$/);
   });
 
-  it('blocks and quarantines an encrypted zip in recommended mode', async () => {
+  it('recommended mode: quarantines encrypted zip', async () => {
     await block('recommended encrypted', 'user2@recommended.example', [{ filename: 'secret.zip', contentType: 'application/zip', content: encryptedZip('a.txt', Buffer.from('hi')) }]);
     const quarantine = path.join(gateway.dir, 'var', 'quarantine', 'av');
     const entries = fs.readdirSync(quarantine).filter((name) => name.endsWith('.json'));
