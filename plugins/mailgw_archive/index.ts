@@ -1,6 +1,7 @@
 // mailgw_archive: writes every received message to the incoming archive before it is scanned.
-// Hooks: queue and queue_outbound, registered before mailgw_policy so they run first; both return
-// CONT so the policy plugin then queues the message.
+// Hooks: data_post, listed before mailgw_policy so it runs first; it returns CONT so the policy
+// plugin then processes the message. (data_post rather than queue, because Haraka answers every
+// queue-hook DENYSOFT with 450 and drops the DSN's 451.)
 // Replies: 451 4.3.0 when the archive write fails (full disk, unwritable directory), so the
 // client keeps the message and tries again; nothing is lost silently.
 // Notes: txn.notes.mailgw_incoming (the archive entry and whether the message carries this
@@ -14,11 +15,10 @@ import { gatewayLoopKey } from './runtime'
 
 export function register(this: Haraka.Plugin): void {
   gatewayLoopKey(gatewayConfig())
-  this.register_hook('queue', 'archive_incoming')
-  this.register_hook('queue_outbound', 'archive_incoming')
+  this.register_hook('data_post', 'archive_incoming')
 }
 
-export const archive_incoming = safeHook('queue', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+export const archive_incoming = safeHook('data_post', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
   const txn = connection.transaction
   if (!txn) return
 

@@ -1,8 +1,11 @@
 // mailgw_policy: splits each accepted message into one virtual copy per policy group, runs every
 // copy through its group's pipeline (anti-spam, anti-virus, object and message actions), then
 // writes the quarantine entries and queues the copies to deliver.
-// Hooks: queue and queue_outbound (the same handler, so a plugin that sets `relaying` cannot
-// route mail around it).
+// Hooks: data_post does all of the work, because there Haraka sends a DSN's own code (451 4.3.0),
+// while a queue-hook DENYSOFT is always answered with 450. queue and queue_outbound (the same
+// handler, so a plugin that sets `relaying` cannot route mail around it) then only answer 250
+// for a message that data_post queued. A client that drops the connection between the two gets
+// no 250 and sends again, so the message may arrive twice but is never lost.
 // Replies: 250 only after every quarantine entry and every queue file is on disk. That includes a
 // message whose copies were all blocked, because blocking is the gateway's decision. A failed write
 // (nothing is left behind) or an unavailable scanner gives DENYSOFT with 4.3.0. Recipients
@@ -41,11 +44,21 @@ const PRODUCT = `haraka-mailgw ${(JSON.parse(readFileSync(path.join(packageRoot(
 
 export function register(this: Haraka.Plugin): void {
   checkEngineModules(gatewayConfig())
+  this.register_hook('data_post', 'process_message')
   this.register_hook('queue', 'queue_message')
   this.register_hook('queue_outbound', 'queue_message')
 }
 
-export const queue_message = safeHook('queue', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
+export function queue_message(this: Haraka.Plugin, next: Haraka.Next, connection: Haraka.Connection): void {
+  const txn = connection.transaction
+  if (txn?.notes.mailgw_queued === true) return next(constants.ok, 'Message queued')
+
+  // data_post answers every message it does not queue, so this is a message it never saw.
+  connection.logerror(this, `queue hook reached for ${txn?.uuid ?? connection.uuid} without the policy step`)
+  next(constants.denysoft, 'Message was not processed, please try again later')
+}
+
+export const process_message = safeHook('data_post', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
   const txn = connection.transaction
   if (!txn) return { code: constants.denysoft, msg: 'No transaction to queue' }
 
@@ -139,7 +152,8 @@ async function deliverCopies(
   }
 
   logDecisions.call(this, connection, txn, copies.map((c) => c.outcome), quarantined, queued)
-  return { code: constants.ok, msg: `Message queued as ${txn.uuid}` }
+  txn.notes.mailgw_queued = true
+  return undefined
 }
 
 function logDecisions(

@@ -275,8 +275,7 @@ ASQuarantinePath=${brokenQuarantine}
       to: ['dave@sales.example', 'eve@broken.example'],
       message: message('SPAMWORD broken quarantine'),
     })
-    // Haraka keeps the class code of a queue hook's DENYSOFT (450) and uses the DSN for the text.
-    assert.equal(result.final?.code, 450)
+    assert.equal(result.final?.code, 451)
     assert.equal(result.final?.enhanced, '4.3.0')
     await gateway.waitForOutput(/quarantine write failed/)
     await delay(1500)
