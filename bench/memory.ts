@@ -23,7 +23,7 @@ export interface MemoryResult {
   leftovers: string[]
 }
 
-/** A message of about `bytes` with a base64 attachment, as a large real mail would be. */
+/** Builds a message of about `bytes` with a base64 attachment, as a large real mail would be. */
 function largeMessage(bytes: number): Buffer {
   const head = [`From: <${ENVELOPE.from}>`, `To: <${ENVELOPE.recipients[0]}>`, 'Subject: 50 MB', 'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain', '', 'See the attachment.', '--b1',

@@ -1,4 +1,4 @@
-// `npm run bench`: runs every benchmark row against the same smtp-sink in one go and prints one
+// `npm run bench`: runs every benchmark row against the same smtp-sink in one go. It prints one
 // table per message size and worker count, with msgs/s, MB/s, p50/p99 latency, CPU and peak RSS
 // per process, and each row's ratio to the limit row. Every figure is the median of the runs.
 // Results also go to bench/results/latest.{json,md}. Options:
@@ -17,6 +17,7 @@ import path from 'node:path'
 import { startClamd } from '../src/av/clamd-service'
 import { startTestDns, type TestDns } from '../test/helpers/dns'
 import { freePort } from '../test/helpers/smtp'
+import { stopChildrenOnSignal, trackPid } from './lib/children'
 import { waitForIdle } from './lib/idle'
 import { measureRun, readMessageFile, syntheticMessage, type RunResult, type Workload } from './lib/load'
 import { missingPostfixTools, startSmtpSink } from './lib/postfix-tools'
@@ -81,7 +82,9 @@ function workloads(names: string[]): Workload[] {
 
 /** Messages per run for a message set, before a row's load factor. */
 function baseMessages(workload: string, quick: boolean): number {
-  const full = workload === '4k' ? 1500 : workload === '100k' ? 500 : 600
+  let full = 600
+  if (workload === '4k') full = 1500
+  if (workload === '100k') full = 500
   return quick ? Math.round(full / 3) : full
 }
 
@@ -100,6 +103,7 @@ async function startServices(workDir: string, log: (s: string) => void): Promise
   let clamd: Awaited<ReturnType<typeof startClamd>> | null = null
   try {
     clamd = await startClamd({ stateDir: path.join(workDir, 'clamd'), socket: { tcp: { host: '127.0.0.1', port: await freePort() } } })
+    trackPid(clamd.pid)
   } catch (err) {
     log(`NOTE: clamd did not start, so the clamd rows are skipped: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -128,6 +132,7 @@ async function startServices(workDir: string, log: (s: string) => void): Promise
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2))
+  stopChildrenOnSignal()
   const log = (s: string) => console.log(s)
   const missing = missingPostfixTools()
   if (missing) throw new Error(missing)
@@ -171,7 +176,8 @@ async function main(): Promise<void> {
                 cell.skipped = cell.skipped ?? 'the whole benchmark ran out of its time bound'
                 break
               }
-              const idle = await waitForIdle(opts.quick ? 5 : 15)
+              // A busy machine would otherwise eat the time bound: the first run of a cell waits longest.
+              const idle = await waitForIdle(r === 0 ? (opts.quick ? 5 : 10) : 3)
               if (!idle.idle) {
                 const warning = `machine ${idle.busyPercent.toFixed(0)}% busy (load average ${idle.loadAverage.toFixed(2)}) before run ${r + 1}`
                 cell.idleWarnings.push(warning)

@@ -1,6 +1,6 @@
-// One measured run: smtp-source sends the messages (several smtp-source processes side by side
-// for the mixed set, one per message file), the run ends when the sink has every delivery or
-// when deliveries stop arriving, and a short latency pass with the Node client follows.
+// One measured run. smtp-source sends the messages, with one smtp-source process per message file
+// for the mixed set. The run ends when the sink has every delivery or deliveries stop arriving.
+// A short latency pass with the Node client follows.
 
 import { readFileSync } from 'node:fs'
 import { measureLatency } from './latency'
@@ -109,7 +109,7 @@ export async function measureRun(workload: Workload, opts: RunOptions): Promise<
   }
 }
 
-/** A synthetic message of about `size` payload bytes, like smtp-source -l sends, for the latency client. */
+/** Builds a message of about `size` payload bytes, like the one smtp-source -l sends, for the latency client. */
 export function syntheticMessage(size: number): Buffer {
   const head = `From: <${ENVELOPE.from}>\r\nTo: <${ENVELOPE.to}>\r\nSubject: bench\r\nMessage-Id: <bench@client.bench.example>\r\n\r\n`
   const line = 'La La La La La La La La La La La La La La La La La La La La La La La La La La La\r\n'

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
 import net from 'node:net'
+import { trackPid, untrackPid } from './children'
 
 export const SMTP_SINK = '/usr/sbin/smtp-sink'
 export const SMTP_SOURCE = '/usr/sbin/smtp-source'
@@ -26,11 +27,12 @@ export interface SmtpSink {
 
 /** Starts smtp-sink on 127.0.0.1:port; its running counters go to logPath. */
 export async function startSmtpSink(port: number, logPath: string): Promise<SmtpSink> {
-  // smtp-sink refuses to run as root unless told which user to switch to.
+  // smtp-sink exits when started as root without a user (-u) to switch to.
   const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : []
   const out = openSync(logPath, 'w')
   const child = spawn(SMTP_SINK, [...user, '-c', `127.0.0.1:${port}`, '1024'], { stdio: ['ignore', out, out] })
   closeSync(out)
+  trackPid(child.pid)
   await waitForListen(port, 5000, child)
   return {
     port,
@@ -88,6 +90,7 @@ export function runSmtpSource(job: SourceJob): { pid: number; done: Promise<Sour
 
   const started = process.hrtime.bigint()
   const child = spawn(SMTP_SOURCE, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  trackPid(child.pid)
   let output = ''
   child.stdout.on('data', (c: Buffer) => (output += c.toString()))
   child.stderr.on('data', (c: Buffer) => (output += c.toString()))
@@ -95,6 +98,7 @@ export function runSmtpSource(job: SourceJob): { pid: number; done: Promise<Sour
   const done = new Promise<SourceResult>((resolve) => {
     child.once('exit', (code) => {
       clearTimeout(timer)
+      untrackPid(child.pid)
       resolve({ pid: child.pid as number, seconds: Number(process.hrtime.bigint() - started) / 1e9, code, output })
     })
   })

@@ -1,5 +1,5 @@
 // CPU time and resident memory of process trees, read from /proc. A component (the load
-// generator, Haraka, clamd, the sink) is named by its root pids; its descendants are found at
+// generator, Haraka, clamd, the sink) is named by its root pids. Its descendants are found again at
 // each sample, so Haraka's cluster workers and Postfix's per-delivery processes are counted.
 // CPU is utime+stime of the live tree plus cutime+cstime of its members, which contain the CPU
 // time of children that exited and were reaped. Peak RSS is the largest sum of VmRSS over the

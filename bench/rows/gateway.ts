@@ -1,7 +1,7 @@
 // The gateway rows: `mailgw start` on a mailgw.conf written for the row, delivering to the sink.
-// Every gateway row has access rules and two groups (one per recipient, so every message becomes
-// two copies); the clamd row adds per-object scanning, the full-policy row adds anti-spam with
-// DNS checks against the benchmark's loopback DNS server. A row runs only when every
+// Every gateway row has access rules and two groups, one per recipient, so every message becomes
+// two copies. The clamd row adds per-object scanning. The full-policy row adds anti-spam with DNS
+// checks against the benchmark's loopback DNS server. A row runs only when every
 // configuration key it relies on is in effect in this build (status "active" in the schema), so
 // a row is skipped with the key named, never run with a feature silently off.
 

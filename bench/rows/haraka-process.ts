@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { stopChild, waitForListen } from '../lib/postfix-tools'
 import { processTree } from '../lib/procs'
+import { trackPid } from '../lib/children'
 
 export interface StartedProcess {
   child: ChildProcess
@@ -17,6 +18,7 @@ export async function startListening(command: string, args: string[], port: numb
   const out = openSync(logPath, 'w')
   const child = spawn(command, args, { stdio: ['ignore', out, out] })
   closeSync(out)
+  trackPid(child.pid)
   try {
     await waitForListen(port, 60000, child)
   } catch (err) {

@@ -1,4 +1,4 @@
-// What a benchmark row is: a mail path under test that listens on a loopback port and delivers
+// Benchmark rows: each is a mail path under test that listens on a loopback port and delivers
 // to the shared smtp-sink.
 
 import type { Component } from '../lib/procs'
