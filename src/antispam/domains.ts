@@ -10,11 +10,14 @@ const tld = require('haraka-tld') as {
 
 export const domainsReady: Promise<unknown> = tld.ready
 
-/** Returns the registered domain of a host name, or null for a public suffix or an invalid name. */
+/**
+ * Returns the registered domain of a host name, or null for an invalid name. Names under a TLD
+ * that the list does not know (the reserved .example, .test, .invalid) keep their last two labels.
+ */
 export function registeredDomain(host: string): string | null {
   const name = host.toLowerCase().replace(/\.$/, '')
   if (!/^[a-z0-9.-]+$/.test(name) || !name.includes('.')) return null
-  return tld.get_organizational_domain(name)
+  return tld.get_organizational_domain(name) ?? name.split('.').slice(-2).join('.')
 }
 
 export function domainOf(address: string): string {

@@ -13,8 +13,9 @@ export function envelopeSigns(view: MessageView, context: MessageContext): Sign[
   const signs: Sign[] = []
   const listMail = headerValues(view, 'list-id').length > 0
 
-  const envelopeDomain = registeredDomain(domainOf(context.mailFrom))
-  const fromDomains = view.from.map((a) => registeredDomain(domainOf(a.address))).filter((d): d is string => d !== null)
+  const organization = (domain: string) => (domain === '' ? null : (registeredDomain(domain) ?? domain))
+  const envelopeDomain = organization(domainOf(context.mailFrom))
+  const fromDomains = view.from.map((a) => organization(domainOf(a.address))).filter((d): d is string => d !== null)
   if (context.mailFrom !== '' && envelopeDomain && fromDomains.length > 0 && !fromDomains.includes(envelopeDomain) && !listMail) {
     signs.push(sign('EnvelopeFromMismatch', 'envelope', 1, `envelope ${envelopeDomain} vs From ${fromDomains[0]}`))
   }
