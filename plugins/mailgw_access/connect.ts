@@ -21,7 +21,9 @@ export async function checkConnect(plugin: Haraka.Plugin, connection: Haraka.Con
   const ip = connection.remote.ip
   setClientTimeout(connection, config.timeouts.ReceivingCommandTimeout)
 
-  const limited = await countSession(plugin, connection, ctx, state, ip)
+  const counting = countSession(plugin, connection, ctx, state, ip)
+  state.counting = counting
+  const limited = await counting
   if (limited) return limited
 
   const [dnsbl, verifiedHost] = await Promise.all([
@@ -65,6 +67,11 @@ async function countSession(plugin: Haraka.Plugin, connection: Haraka.Connection
   if (state.countedIp !== null) await ctx.counter.release(id, state.countedIp)
   const counts = await ctx.counter.acquire(id, ip)
   state.countedIp = ip
+  if (state.disconnected) {
+    await ctx.counter.release(id, ip)
+    state.countedIp = null
+    return { code: constants.denysoftdisconnect, msg: reply('tooManySessions') }
+  }
 
   const { limits, options } = ctx.config
   const isProxy = options.Xclient && !(connection as Haraka.Connection & HarakaConnectionExtras).xclient && (ip === '127.0.0.1' || ip === '::1')
@@ -87,8 +94,12 @@ async function countSession(plugin: Haraka.Plugin, connection: Haraka.Connection
 
 export async function releaseSession(plugin: Haraka.Plugin, connection: Haraka.Connection): Promise<void> {
   const state = connection.notes['mailgw_access'] as AccessState | undefined
+  if (!state) return
+  state.disconnected = true
+  await state.counting?.catch(() => undefined)
+
   const id = connection.notes[SESSION_ID] as string | undefined
-  if (!state || state.countedIp === null || !id) return
+  if (state.countedIp === null || !id) return
   const ctx = accessContext(gatewayConfig(), (m) => plugin.logerror(m))
   await ctx.counter.release(id, state.countedIp)
   state.countedIp = null

@@ -19,6 +19,13 @@ export interface HarakaConnectionExtras {
 export interface AccessState {
   /** The address the session is counted under, once counted. */
   countedIp: string | null
+  /**
+   * The counting step in progress, if any. The disconnect hook can run while the connect hook
+   * still waits for Redis, so it waits for this before releasing, or the count would leak.
+   */
+  counting?: Promise<unknown>
+  /** Set by the disconnect hook; a counting step that ends later releases at once. */
+  disconnected?: boolean
   client: ClientFacts
   /** Lists whose first subject match has a `to` part: decided again for each recipient. */
   connectDeferred: boolean

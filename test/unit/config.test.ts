@@ -43,7 +43,7 @@ describe('config fixtures', () => {
     assert.equal(config.local.MailboxPath, join(REPO, 'var/mailbox'))
     assert.deepEqual(config.forward.ForwardRoute[0].target, { kind: 'host', host: '127.0.0.1', port: 2526 })
     assert.equal(config.forward.ForwardRoute[0].mask, '*@*')
-    assert.equal(config.local.Clamd, false)
+    assert.equal(config.local.Clamd, true)
     assert.equal(config.local.Redis, false)
   })
 
