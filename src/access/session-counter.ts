@@ -110,6 +110,9 @@ export class RedisSessionCounter implements SessionCounter {
       return { total: Number(replies[4][1]), perIp: Number(replies[5][1]) }
     } catch (err) {
       this.options.onError(`Redis session count failed, counting in this process only: ${(err as Error).message}`)
+      // A timed-out transaction may still run on the server. Redis runs one connection's commands
+      // in order, so this removal lands after it and the session is not counted there twice.
+      this.redis.multi().zrem(all, id).zrem(perIp, id).exec().catch(() => undefined)
       this.onFallback.add(id)
       return this.fallback.acquire(id, ip)
     }
