@@ -4,6 +4,9 @@
 // and returns OK, which stops Haraka from sending its own DSN. When anything here fails the hook
 // returns CONT, and Haraka sends its DSN from outbound.bounce_message instead, so the sender is
 // told either way. Mail from the null sender gets no DSN (Haraka logs a double bounce).
+// The envelope sender of a bounce is often forged, so a DSN must not reflect much of what the
+// forger wrote. It returns at most the first 16 KB of the original header block, and only in its
+// text/rfc822-headers part, because the text part gets no HEADERS values.
 
 import { promises as fs } from 'node:fs'
 import { readFileSync } from 'node:fs'
@@ -21,8 +24,11 @@ import { gatewayConfig } from '../shared/runtime'
 
 const PRODUCT = `haraka-mailgw ${(JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version}`
 
-/** Most header bytes read from a queue file for the DSN. */
-const MAX_HEADER_BYTES = 256 * 1024
+/** Maximum size in bytes of the original header block that a DSN returns. */
+export const MAX_RETURNED_HEADER_BYTES = 16 * 1024
+
+/** Field that ends a header block cut at MAX_RETURNED_HEADER_BYTES, in place of the fields left out. */
+export const OMITTED_HEADERS_FIELD = `X-Mailgw-Omitted: the header fields after the first ${MAX_RETURNED_HEADER_BYTES} bytes were left out`
 
 interface DsnAddress extends Haraka.Address {
   reason?: string
@@ -51,6 +57,7 @@ export async function sendOwnDsn(plugin: Haraka.Plugin, hmail: Haraka.HMailItem,
     const config = gatewayConfig()
     const settings = groupSettings(config, todo.notes?.mailgw_copy)
     const headers = await originalHeaders(hmail)
+    const facts = messageFacts(Buffer.from(`${headers}\r\n\r\n`))
     const bounced = (err as BounceError).bounced_rcpt
     const failed = (bounced && bounced.length > 0 ? bounced : (todo.rcpt_to as DsnAddress[])).map((r) => failedDelivery(r, err))
     const dsn = buildDsn(templates.get(settings, 'DsnTemplate'), {
@@ -63,7 +70,8 @@ export async function sendOwnDsn(plugin: Haraka.Plugin, hmail: Haraka.HMailItem,
       transaction: todo.uuid,
       arrival: new Date(todo.queue_time),
       failed,
-      facts: messageFacts(Buffer.from(`${headers}\r\n\r\n`)),
+      // The header fields are returned once, in the text/rfc822-headers part.
+      facts: { ...facts, headers: [] },
       originalHeaders: headers,
     })
 
@@ -119,17 +127,39 @@ function groupSettings(config: MailgwConfig, copy: unknown): PolicySettings {
   return config.groups.find((g) => g.name === group)?.settings ?? config.policy
 }
 
-/** Reads the header block of the queued message (Haraka's queue file holds it after the TODO record). */
+/** Reads the header block of the queued message (Haraka's queue file holds it after the TODO record), capped. */
 async function originalHeaders(hmail: Haraka.HMailItem): Promise<string> {
   const start = (hmail as unknown as { data_start: number }).data_start
   const handle = await fs.open(hmail.path, 'r')
   try {
-    const buffer = Buffer.alloc(MAX_HEADER_BYTES)
+    // The extra bytes show whether the block ends right after the cap.
+    const buffer = Buffer.alloc(MAX_RETURNED_HEADER_BYTES + 4)
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, start)
-    const text = buffer.subarray(0, bytesRead).toString('latin1')
-    const end = text.search(/\r?\n\r?\n/)
-    return (end === -1 ? text : text.slice(0, end)).replace(/^\.\./gm, '.')
+    return capHeaderBlock(buffer.subarray(0, bytesRead).toString('latin1'))
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * Returns the header block at the start of `text` (a message, or the first bytes of one) without
+ * the empty line after it. A block longer than MAX_RETURNED_HEADER_BYTES is cut before the first
+ * field that does not fit whole, and OMITTED_HEADERS_FIELD takes the place of the rest. Lines
+ * that Haraka's queue file dot-stuffed are unstuffed. Line breaks stay as they are in `text`.
+ */
+export function capHeaderBlock(text: string): string {
+  const unstuffed = text.replace(/^\.\./gm, '.')
+  const end = unstuffed.search(/\r?\n\r?\n/)
+  if (end !== -1 && end <= MAX_RETURNED_HEADER_BYTES) return unstuffed.slice(0, end)
+  if (end === -1 && unstuffed.length <= MAX_RETURNED_HEADER_BYTES) return unstuffed.replace(/\r?\n$/, '')
+
+  // A field starts after a line break that is not followed by a space or tab (a folded line).
+  // The text goes on past the cap, so the look-ahead can check the character after each break.
+  let cut = 0
+  for (const match of unstuffed.matchAll(/\r?\n(?![ \t])/g)) {
+    if (match.index > MAX_RETURNED_HEADER_BYTES) break
+    cut = match.index
+  }
+  const kept = unstuffed.slice(0, cut)
+  return kept === '' ? OMITTED_HEADERS_FIELD : `${kept}\r\n${OMITTED_HEADERS_FIELD}`
 }

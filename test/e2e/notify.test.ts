@@ -146,6 +146,28 @@ NotifyFromAddress=mailgw@corp.example
     await delay(1000)
     assert.equal(to('carol@outside.example').length, 1, 'Haraka sends no DSN of its own')
   })
+
+  it('caps the headers a DSN returns', async () => {
+    // 2000 fields of 250 bytes: about 500 KB that a forged sender wants reflected to its victim.
+    const filler = Array.from({ length: 2000 }, (_, i) => `X-Filler-${i}: ${'backscatter '.repeat(20)}`)
+    const message = testMessage('dsn-flood', 'Hello.\r\n', filler)
+    const result = await sendMail({ port: gateway.port, from: 'victim@evil.example', to: ['nobody@corp.example'], message })
+    assert.equal(result.final?.code, 250)
+    await waitUntil(() => to('victim@evil.example').length === 1, 'DSN')
+
+    const dsn = to('victim@evil.example')[0]
+    const text = body(dsn)
+    assert.ok(dsn.raw.length < 32 * 1024, `DSN is ${dsn.raw.length} bytes`)
+    assert.match(headerValues(dsn.raw, 'Content-Type')[0], /^multipart\/report; report-type=delivery-status;/)
+    assert.match(text, /Content-Type: message\/delivery-status\r\n\r\n[^]*Final-Recipient: rfc822; nobody@corp\.example/)
+    assert.equal(text.split('X-Filler-0:').length - 1, 1, 'the header fields are returned once')
+
+    const returned = text.slice(text.indexOf('Content-Type: text/rfc822-headers\r\n\r\n'))
+    assert.match(returned, /Subject: dsn-flood\r\n/)
+    assert.match(returned, /\r\nX-Mailgw-Omitted: the header fields after the first 16384 bytes were left out\r\n\r\n--dsn-/)
+    assert.doesNotMatch(returned, /X-Filler-1999:/)
+    assert.match(returned, /X-Filler-\d+: (backscatter ){20}\r\nX-Mailgw-Omitted:/, 'the cut is at a field boundary')
+  })
 })
 
 describe('template check at start', () => {
