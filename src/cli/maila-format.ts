@@ -1,5 +1,8 @@
 // Output of `mailgw maila`: the one-line listing of an entry, the total line and the long form of
 // --show-id. Dates are RFC 5322 dates in the local time zone of the machine.
+// Header fields and metadata come from the senders of stored mail. So the C0 and C1 control
+// characters (other than tab) of every output line are escaped as \xHH, and a stored escape
+// sequence cannot retitle, clear or otherwise drive the administrator's terminal.
 
 import type { StoredMetadata } from '../store/message-store'
 
@@ -20,7 +23,7 @@ export type MailaMetadata = StoredMetadata & { released?: ReleaseRecord[] }
 /** `ID STATUS SIZE DATE IP <SENDER> -> <RECIPIENT>[, <RECIPIENT>...]` */
 export function listLine(entry: StoredMetadata): string {
   const recipients = entry.envelope.to.map((a) => `<${a}>`).join(', ')
-  return [entry.id, entry.status.join(','), String(entry.size), localDate(entry.arrival), entry.clientIp || '-', `<${entry.envelope.from}>`, '->', recipients].join(' ')
+  return escapeControls([entry.id, entry.status.join(','), String(entry.size), localDate(entry.arrival), entry.clientIp || '-', `<${entry.envelope.from}>`, '->', recipients].join(' '))
 }
 
 export function totalLine(count: number, bytes: number): string {
@@ -44,7 +47,15 @@ export function showLines(dir: string, entry: MailaMetadata, headerBlock: string
     '',
     ...headerBlock.split(/\r?\n/),
   ]
-  return lines
+  return lines.map(escapeControls)
+}
+
+/**
+ * Escapes the C0 controls other than tab, DEL and the C1 controls (U+0080 to U+009F) of one
+ * output line as `\xHH`, so that stored text cannot send commands to a terminal.
+ */
+export function escapeControls(line: string): string {
+  return line.replace(/(?!\t)\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 /** Formats an ISO time as `Mon, 12 Dec 2007 15:13:51 +0300` in local time; an unreadable time is printed as it is. */

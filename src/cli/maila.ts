@@ -21,7 +21,7 @@ import { formatConfigError, loadConfig, type MailgwConfig } from '../config'
 import { MessageStore, type StoredMetadata } from '../store/message-store'
 import { isValidId } from '../store/ids'
 import { parseArgs, UsageError } from './args'
-import { headerBlockOf, listLine, showLines, totalLine, type MailaMetadata, type ReleaseRecord } from './maila-format'
+import { escapeControls, headerBlockOf, listLine, showLines, totalLine, type MailaMetadata, type ReleaseRecord } from './maila-format'
 import { Progress } from './maila-progress'
 import { deliverByRoute, sendOverSmtp } from './maila-smtp'
 import type { Io } from './main'
@@ -163,7 +163,7 @@ class Context {
   async sendId(id: string, checked: boolean): Promise<number> {
     const { store } = this.find(id)
     const result = await this.send(store, id, checked)
-    this.io.out(result.line)
+    this.io.out(escapeControls(result.line))
     return result.ok ? EXIT.done : EXIT.notPerformed
   }
 
@@ -175,7 +175,7 @@ class Context {
     let failed = 0
     for (const [index, entry] of entries.entries()) {
       const result = await this.send(store, entry.id, true)
-      this.io.out(result.line)
+      this.io.out(escapeControls(result.line))
       if (!result.ok) failed++
       progress.update(index + 1)
     }

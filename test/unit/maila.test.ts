@@ -7,7 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 
-import { listLine, localDate, totalLine } from '../../src/cli/maila-format'
+import { escapeControls, listLine, localDate, totalLine } from '../../src/cli/maila-format'
 import { runMaila } from '../../src/cli/maila'
 import { Progress } from '../../src/cli/maila-progress'
 import { MessageStore, type NewEntry } from '../../src/store/message-store'
@@ -50,6 +50,24 @@ describe('maila format', () => {
     assert.equal(totalLine(2, 11425), 'Total: 2 archived messages, 11425 bytes.')
   })
 
+  it('escapes controls in a list line', () => {
+    const hostile = entry('2007-12-12T12:13:51Z', {
+      status: ['av/infected\x1b[2J'],
+      clientIp: '192.0.2.7\x07',
+      envelope: { from: 'a\x1b]0;pwned\x07@evil.example', to: ['b\u009b31m@corp.example', 'c\r\nd@corp.example'] },
+    })
+    const line = listLine({ id: 'abcdef012345', size: 10, ...hostile })
+    assert.equal(
+      line,
+      'abcdef012345 av/infected\\x1b[2J 10 Wed, 12 Dec 2007 12:13:51 +0000 192.0.2.7\\x07 <a\\x1b]0;pwned\\x07@evil.example> -> <b\\x9b31m@corp.example>, <c\\x0d\\x0ad@corp.example>',
+    )
+  })
+
+  it('keeps tabs and text', () => {
+    assert.equal(escapeControls('a\tb \u00e9 \u2603'), 'a\tb \u00e9 \u2603')
+    assert.equal(escapeControls('\x00\x1f\x7f\u0080\u009f'), '\\x00\\x1f\\x7f\\x80\\x9f')
+  })
+
   it('keeps an unreadable date', () => {
     assert.equal(localDate('yesterday'), 'yesterday')
   })
@@ -89,6 +107,35 @@ describe('maila actions', () => {
       }
     }
     assert.deepEqual(readdirSync(dir).sort(), before)
+  })
+
+  it('escapes controls in --show-id', async () => {
+    const message = [
+      'Subject: \x1b]0;owned\x07title\x1b[2J',
+      'X-Link: \x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\',
+      'X-Csi: \u009b31mred\rback',
+      'X-Tab:\tkept',
+      '',
+      'Body \x1b[2J',
+      '',
+    ].join('\r\n')
+    const stored = await store.add(
+      Buffer.from(message, 'utf8'),
+      entry('2026-12-01T00:00:00Z', { group: 'g\x1b[1m', reasons: ['reason\x1b[2J'], envelope: { from: 'a\x1b[5m@evil.example', to: ['b\x07@corp.example'] } }),
+    )
+    const result = await run([`--show-id=${stored.id}`, `--archive-path=${dir}`])
+    assert.equal(result.code, 0, result.err.join('\n'))
+
+    for (const line of result.out) assert.doesNotMatch(line, /(?!\t)\p{Cc}/u, `raw control character in ${JSON.stringify(line)}`)
+    assert.ok(result.out.includes('Subject: \\x1b]0;owned\\x07title\\x1b[2J'))
+    assert.ok(result.out.includes('X-Link: \\x1b]8;;http://evil.example/\\x1b\\click\\x1b]8;;\\x1b\\'))
+    assert.ok(result.out.includes('X-Csi: \\x9b31mred\\x0dback'))
+    assert.ok(result.out.includes('X-Tab:\tkept'))
+    assert.ok(result.out.includes('Sender: <a\\x1b[5m@evil.example>'))
+    assert.ok(result.out.includes('Recipients: <b\\x07@corp.example>'))
+    assert.ok(result.out.includes('Group: g\\x1b[1m'))
+    assert.ok(result.out.includes('Reason: reason\\x1b[2J'))
+    assert.ok(!result.out.some((l) => l.includes('Body')), 'the body is not printed')
   })
 
   it('returns 4 for an unknown id', async () => {
