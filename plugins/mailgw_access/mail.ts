@@ -17,6 +17,8 @@ export async function checkMail(plugin: Haraka.Plugin, connection: Haraka.Connec
   const txn = connection.transaction
   const { limits } = config
   renewSession(plugin, connection)
+  // Haraka upper-cases the names of MAIL FROM parameters; the RCPT stage needs this one.
+  if (txn) txn.notes.mailgw_smtputf8 = Object.prototype.hasOwnProperty.call(esmtp ?? {}, 'SMTPUTF8')
 
   if (!(await ctx.queueSpace.hasRoom(limits.MinimalQueueFreeSpaceSize))) {
     const free = await ctx.queueSpace.freeBytes()

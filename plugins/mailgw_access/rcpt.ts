@@ -4,6 +4,7 @@
 // that no plugin accepts.
 
 import { matchClientRules, matchHeloRules, matchMailfromRules, type RuleOutcome } from '../../src/access/evaluate'
+import { recipientProblem } from '../../src/access/canonical'
 import { isPostmasterAddress } from '../../src/access/protected'
 import { decideRelay } from '../../src/access/relay'
 import type { AccessRule } from '../../src/access/rules'
@@ -33,6 +34,16 @@ export async function checkRcpt(plugin: Haraka.Plugin, connection: Haraka.Connec
       reason: `recipient ${accepted + 1} exceeds MaximalIncomingRcptsPerMessage=${config.limits.MaximalIncomingRcptsPerMessage}`,
     })
     return { code: constants.denysoft, msg: reply('tooManyRecipients') }
+  }
+
+  const problem = recipientProblem(
+    { user: rcpt.user ?? '', host: rcpt.host ?? '', originalHost: (rcpt as Haraka.Address & { original_host?: string }).original_host ?? rcpt.host ?? '' },
+    txn?.notes.mailgw_smtputf8 === true,
+  )
+  if (problem) {
+    const reason = problem === 'needs-smtputf8' ? 'non-ASCII address without SMTPUTF8' : 'domain written with look-alike characters'
+    logDecision(plugin, connection, { verdict: 'reject', stage: 'rcpt', rule: 'RecipientSyntax', to, reason })
+    return { code: constants.deny, msg: reply(problem === 'needs-smtputf8' ? 'needsSmtputf8' : 'nonCanonicalDomain') }
   }
 
   // Decisions of earlier stages whose first matching rule names recipients.

@@ -21,6 +21,8 @@ export const REPLIES = {
   senderTempfail: { code: 450, subject: 7, detail: 1, text: 'Sender temporarily refused by policy, try again later' },
   recipientDenied: { code: 550, subject: 7, detail: 1, text: 'Recipient rejected by policy' },
   recipientTempfail: { code: 450, subject: 7, detail: 1, text: 'Recipient temporarily refused by policy, try again later' },
+  needsSmtputf8: { code: 553, subject: 6, detail: 7, text: 'Non-ASCII addresses need the SMTPUTF8 parameter of MAIL FROM' },
+  nonCanonicalDomain: { code: 553, subject: 1, detail: 3, text: 'Write the recipient domain in its usual form, without look-alike characters' },
   relayDenied: { code: 550, subject: 7, detail: 1, text: 'Relaying denied' },
   relayTrick: { code: 550, subject: 7, detail: 1, text: 'Relaying denied: routing through the local part or an address literal is not accepted' },
   tooManyRecipients: { code: 452, subject: 5, detail: 3, text: 'Too many recipients, send the rest in another message' },
