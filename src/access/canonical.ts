@@ -15,7 +15,7 @@ export type AddressProblem = 'needs-smtputf8' | 'non-canonical-domain'
 export function recipientProblem(rcpt: { user: string; host: string; originalHost: string }, smtputf8: boolean): AddressProblem | null {
   const raw = `${rcpt.user}@${rcpt.originalHost}`
   // RFC 6531 section 3.4: without SMTPUTF8 in MAIL FROM, addresses are ASCII only.
-  if (!smtputf8 && /[^\x00-\x7f]/.test(raw)) return 'needs-smtputf8'
+  if (!smtputf8 && /[^\p{ASCII}]/u.test(raw)) return 'needs-smtputf8'
 
   const written = rcpt.originalHost.normalize('NFC').toLowerCase().replace(/\.$/, '')
   const canonical = domainToUnicode(rcpt.host.toLowerCase())
