@@ -57,6 +57,11 @@ const DEFAULT_MAX_CONCURRENT = 8;
 
 // clamd accepts INSTREAM chunks of any size up to StreamMaxLength. 64 KiB keeps each write small.
 const CHUNK_SIZE = 64 * 1024;
+const READ_BUFFER_SIZE = 4096;
+
+// After a write fails because clamd closed the connection, its reply is normally already in the
+// receive queue and is read within one event loop turn. This bounds the wait when none was sent.
+const REPLY_AFTER_WRITE_FAILURE_MS = 2000;
 
 // Error replies that describe clamd's own state (memory, temporary files, protocol), so scanning the
 // same object again later may succeed. Any other "... ERROR" reply is about the object.
@@ -207,20 +212,43 @@ export class ClamdClient {
   // Sends the frames and resolves with the reply up to its terminating NUL byte.
   private exchange(frames: Iterable<Buffer>): Promise<string> {
     return new Promise((resolve, reject) => {
-      const socket = net.createConnection(this.address);
       const received: Buffer[] = [];
       let settled = false;
+      let writeFailure: NodeJS.ErrnoException | null = null;
+      let replyWait: NodeJS.Timeout | undefined;
+
+      // Data arrives through `onread` rather than 'data' events, because after a failed write the
+      // readable side of the stream is marked errored and would drop what clamd sent.
+      const socket = net.createConnection({
+        ...this.address,
+        onread: {
+          buffer: Buffer.alloc(READ_BUFFER_SIZE),
+          callback: (bytes: number, buffer: Uint8Array) => {
+            received.push(Buffer.from(buffer.subarray(0, bytes)));
+            const reply = completeReply();
+            if (reply !== null) finish(null, reply);
+            return true;
+          },
+        },
+      });
+      const destroySocket = keepReadingAfterWriteFailure(socket, (error) => {
+        writeFailure = error;
+        replyWait = setTimeout(() => {
+          finish(new ClamdUnavailableError(this.socket, `${connectionFailure(error)}, and no reply arrived within ${REPLY_AFTER_WRITE_FAILURE_MS} ms`, { cause: error }));
+        }, REPLY_AFTER_WRITE_FAILURE_MS);
+      });
 
       const finish = (error: Error | null, reply?: string): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        socket.destroy();
+        clearTimeout(replyWait);
+        destroySocket();
         if (error) reject(error);
         else resolve(reply ?? '');
       };
 
-      // A complete reply wins over a later write error. clamd replies "INSTREAM size limit exceeded"
+      // A complete reply wins over a write error. clamd replies "INSTREAM size limit exceeded"
       // and closes while the client may still be sending, which surfaces here as EPIPE or ECONNRESET.
       const completeReply = (): string | null => {
         const data = Buffer.concat(received);
@@ -231,12 +259,6 @@ export class ClamdClient {
       const timer = setTimeout(() => {
         finish(new ClamdUnavailableError(this.socket, `timed out: no reply within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
-
-      socket.on('data', (chunk: Buffer) => {
-        received.push(chunk);
-        const reply = completeReply();
-        if (reply !== null) finish(null, reply);
-      });
 
       socket.on('error', (error: NodeJS.ErrnoException) => {
         const reply = completeReply();
@@ -251,12 +273,38 @@ export class ClamdClient {
       });
 
       socket.once('connect', () => {
-        writeFrames(socket, frames, () => settled).catch(() => {
-          // The 'error' and 'close' handlers above settle the request.
+        writeFrames(socket, frames, () => settled || writeFailure !== null).catch(() => {
+          // The 'error' and 'close' handlers and the reply wait above settle the request.
         });
       });
     });
   }
+}
+
+/**
+ * Keeps a socket open for reading when a write fails because the peer closed the connection
+ * (EPIPE, ECONNRESET), and calls `onWriteFailure` instead. Node 20 destroys a socket on any
+ * write error, which closes the handle and drops a reply still waiting in the receive queue.
+ * Returns the function that really destroys the socket, which the caller must call once done.
+ */
+function keepReadingAfterWriteFailure(socket: net.Socket, onWriteFailure: (error: NodeJS.ErrnoException) => void): () => void {
+  const destroy = socket.destroy.bind(socket);
+  let failed = false;
+  socket.destroy = (error?: Error): net.Socket => {
+    const failure = error as NodeJS.ErrnoException | undefined;
+    const peerClosed = failure?.syscall === 'write' && (failure.code === 'EPIPE' || failure.code === 'ECONNRESET');
+    if (!peerClosed) return destroy(error);
+
+    // Writes queued before the first failure may fail too. Only the first one is reported.
+    if (!failed) {
+      failed = true;
+      onWriteFailure(failure);
+    }
+    return socket;
+  };
+  return () => {
+    destroy();
+  };
 }
 
 function connectionFailure(error: NodeJS.ErrnoException): string {

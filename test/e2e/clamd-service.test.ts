@@ -61,6 +61,20 @@ describe('clamd on a Unix socket', () => {
     assert.equal(statusFromVerdict(verdict), 'av/error');
   });
 
+  // clamd replies and closes the connection while the client is still sending, so some of these
+  // writes fail with EPIPE. The reply must still be read in every case.
+  it('over-limit objects always get a verdict', async () => {
+    const client = clamd.client({ maxConcurrent: 4 });
+    const object = Buffer.alloc(4 * 1024 * 1024, 'x');
+    const outcomes = await Promise.allSettled(Array.from({ length: 100 }, () => client.scan(object)));
+
+    const failures = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => String(outcome.reason));
+    assert.deepEqual(failures, []);
+    for (const outcome of outcomes) {
+      assert.deepEqual(outcome.status === 'fulfilled' && outcome.value, { result: 'error', message: 'INSTREAM size limit exceeded' });
+    }
+  });
+
   it('object over MaxFileSize is an error', async () => {
     const verdict = await clamd.client().scan(Buffer.alloc(MAX_FILE_SIZE + 1024, 'y'));
     assert.deepEqual(verdict, { result: 'found', signature: 'Heuristics.Limits.Exceeded.MaxFileSize' });
