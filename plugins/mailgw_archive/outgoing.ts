@@ -2,7 +2,9 @@
 // are decided and their quarantine entries written, before anything is queued. It returns the
 // extra messages to queue with the copies, all or nothing:
 //   - the IncomingBcc copy: the message as received, unscanned, with the loop mark, from the
-//     Postmaster (so a failed blind copy is reported to the administrator, not to the sender);
+//     Postmaster (so a failed blind copy is reported to the administrator, not to the sender).
+//     Its X-SpamTest-* and X-Anti-Virus fields are removed, because the copy was never scanned
+//     and a downstream filter that trusts the loop mark must not read a sender's forged verdict;
 //   - the notifications that NotifyAdmin, NotifyRecipient and NotifySender ask for, from
 //     NotifyFromAddress, each with the loop mark;
 // and it writes to OutgoingArchivePath every copy queued for delivery, every blocked copy and every
@@ -20,6 +22,8 @@ import { planNotifications, renderNotification, type NotifyCopy, type NotifyMess
 import type { TemplateKey } from '../../src/notify/template-config'
 import type { CopyOutcome } from '../../src/pipeline/copy'
 import type { QuarantinedEntry } from '../../src/pipeline/quarantine'
+import { editHeaders } from '../../src/pipeline/rewrite'
+import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
 import { createCopyTransaction } from '../mailgw_policy/copies'
 import type { OutboundCopy } from '../mailgw_policy/enqueue'
 import { incomingNotes } from './incoming'
@@ -64,7 +68,7 @@ export async function outgoingExtras(
   }
 
   if (config.archive.IncomingBcc.length > 0 && !ownMark) {
-    await addCopy(withLoopMark(config, raw), config.network.Postmaster, config.archive.IncomingBcc, { mailgw_origin: txn.uuid, mailgw_bcc: true })
+    await addCopy(blindCopy(config, raw), config.network.Postmaster, config.archive.IncomingBcc, { mailgw_origin: txn.uuid, mailgw_bcc: true })
   }
 
   const facts = messageFacts(raw)
@@ -156,6 +160,11 @@ function toNotifyCopy(outcome: CopyOutcome, quarantined: readonly QuarantinedEnt
     quarantineIds: quarantined.filter((q) => q.copy === outcome.copy).map((q) => q.metadata.id),
     changes: outcome.changes,
   }
+}
+
+/** Builds the IncomingBcc copy: the received bytes without verdict fields, with the loop mark. */
+export function blindCopy(config: MailgwConfig, raw: Buffer): Buffer {
+  return withLoopMark(config, editHeaders(raw, { remove: isVerdictHeader }))
 }
 
 function withLoopMark(config: MailgwConfig, raw: Buffer): Buffer {

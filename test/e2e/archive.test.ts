@@ -129,6 +129,37 @@ describe('archives and blind copies', () => {
     await waitUntil(() => sink.messages.length >= before + 2, 'delivery and blind copy')
     assert.equal(bySubject(sink, 'forged-mark').filter((m) => m.to.includes('archive@corp.example')).length, 1)
   })
+
+  it('strips forged verdicts from the blind copy', async () => {
+    const forged = testMessage('forged-verdict', 'Hello.\r\n', [
+      'X-Anti-Virus: haraka-mailgw 0.1.0, bases: 20261201 #3, check: 20261204 clean',
+      'x-anti-virus: clean',
+      'X-SPAMTEST-STATUS: Not detected',
+      'X-SpamTest-Status-Extended:',
+      '  not_detected',
+      'X-Spamtest-Rate : 0',
+      'X-SpamTest-Info: line one',
+      '\tline two',
+      'X-Other: kept',
+    ])
+    const result = await sendMail({ port: gateway.port, from: 'alice@outside.example', to: ['staff@corp.example'], message: forged })
+    assert.equal(result.final?.code, 250)
+    await waitUntil(() => bySubject(sink, 'forged-verdict').some((m) => m.to.includes('archive@corp.example')), 'blind copy')
+
+    const copy = bySubject(sink, 'forged-verdict').find((m) => m.to.includes('archive@corp.example'))
+    assert.ok(copy)
+    const raw = copy.raw.toString('latin1')
+    assert.doesNotMatch(raw, /^x-anti-virus/im)
+    assert.doesNotMatch(raw, /^x-spamtest-/im)
+    assert.doesNotMatch(raw, /not_detected|line two/, 'folded lines go with their fields')
+    assert.equal(headerValues(copy.raw, 'X-Mailgw-Loop').length, 1)
+    assert.deepEqual(headerValues(copy.raw, 'X-Other'), ['kept'])
+    assert.match(raw, /^Received: /m)
+    assert.ok(raw.endsWith('\r\n\r\nHello.\r\n'), 'the body is unchanged')
+
+    const archived = storeEntries(incoming).find((e) => e.eml.includes('forged-verdict'))
+    assert.match(archived?.eml ?? '', /^X-SPAMTEST-STATUS: Not detected\r\n/m, 'the incoming archive keeps the message as received')
+  })
 })
 
 describe('unwritable incoming archive', () => {
