@@ -6,9 +6,10 @@ set -uo pipefail
 
 cd "$(dirname "$0")"
 
-# Debian packages: clamd and its test files, Redis, SMTP and archive tools used by tests and
+# Debian packages: clamd and its test files, Redis, rspamd (optional content engine), SMTP and
+# archive tools used by tests and
 # benchmarks. Binaries only: the gateway starts private clamd and Redis instances itself.
-PACKAGES=(clamav-daemon clamav-freshclam clamav-testfiles redis-server swaks zip unzip p7zip-full)
+PACKAGES=(clamav-daemon clamav-freshclam clamav-testfiles redis-server rspamd swaks zip unzip p7zip-full)
 NODE_MAJOR_MIN=20
 
 did=()

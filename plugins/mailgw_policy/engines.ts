@@ -2,6 +2,7 @@
 // [mailgw.options]. The module path is checked at register(), so a wrong path stops the gateway
 // before it listens; createEngines() runs on the first message.
 
+import { createAntiSpamEngines } from '../../src/antispam/engine-factory'
 import { createClamdEngines } from '../../src/av/engine-factory'
 import type { MailgwConfig } from '../../src/config'
 import { loadEngines } from '../../src/pipeline/engine-loader'
@@ -25,8 +26,8 @@ export function checkEngineModules(config: MailgwConfig): void {
 }
 
 export function processEngines(config: MailgwConfig): Promise<EngineSet> {
-  // The built-in clamd engine comes first, so an EngineModule can replace it.
-  engines ??= loadEngines(config, engineModules(config), [createClamdEngines]).catch((err: unknown) => {
+  // The built-in engines come first, so an EngineModule can replace either of them.
+  engines ??= loadEngines(config, engineModules(config), [createClamdEngines, createAntiSpamEngines]).catch((err: unknown) => {
     // A failed load is retried with the next message rather than cached.
     engines = null
     throw err

@@ -100,7 +100,10 @@ async function runAntiSpam(analysis: MessageAnalysis, settings: PolicySettings):
   if (!settings.CheckSpam) return { verdict: null, skipped: 'CheckSpam=false' }
   const pending = analysis.spamVerdict(settings)
   if (!pending) return { verdict: null, skipped: 'no anti-spam engine' }
-  return { verdict: await pending }
+  const verdict = await pending
+  // A message the engine did not check (SpamCheckSizeLimit) is recorded as skipped, not as clean.
+  if (verdict.skipped) return { verdict: null, skipped: verdict.skipped }
+  return { verdict }
 }
 
 async function runAntiVirus(analysis: MessageAnalysis, settings: PolicySettings): Promise<{ objects: ObjectOutcome[] | null; skipped?: string }> {

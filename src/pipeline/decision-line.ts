@@ -26,6 +26,7 @@ export function copyDecisionLine(transactionId: string, outcome: CopyOutcome, ex
       to: outcome.recipients,
       spam: outcome.spam ? (outcome.spam.status ?? 'not_detected') : 'not_checked',
       rate: outcome.spam ? outcome.spam.rate : undefined,
+      spam_signs: outcome.spam?.signs && outcome.spam.signs.length > 0 ? outcome.spam.signs : undefined,
       spam_skip: outcome.spamSkipped,
       objects: outcome.objects ? outcome.objects.map((o) => `${o.id}:${o.status}`) : 'not_checked',
       av_skip: outcome.avSkipped,
