@@ -6,9 +6,9 @@ set -uo pipefail
 
 cd "$(dirname "$0")"
 
-# Debian packages: clamd and its test files, Redis, rspamd (optional content engine), SMTP and
-# archive tools used by tests and
-# benchmarks. Binaries only: the gateway starts private clamd and Redis instances itself.
+# Debian packages: clamd and its test files, Redis, rspamd (the optional content engine), and
+# the SMTP and archive tools used by tests and benchmarks. Binaries only: the gateway and the
+# tests start private clamd, Redis and rspamd instances themselves.
 PACKAGES=(clamav-daemon clamav-freshclam clamav-testfiles redis-server rspamd swaks zip unzip p7zip-full)
 NODE_MAJOR_MIN=20
 
