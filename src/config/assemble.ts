@@ -6,6 +6,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 
 import { compileAccess, type AccessRuleLines } from '../access/compile'
+import { excerptListValues, listValueExcerpt } from './excerpt'
 import type { GroupConfig, MailgwConfig, PolicySettings } from './model'
 import type { KeyState, ParsedFile, SectionState } from './parse'
 import type { KeySpec, SectionId } from './schema'
@@ -97,10 +98,12 @@ export function assembleConfig(parsed: ParsedFile, absoluteFile: string): Mailgw
 
   checkRequired(byId, fail)
   checkBackoff(byId.get('timeouts'), values.timeouts, fail)
-  checkNetworkNames(values.network.Network as NamedNetwork[], errors)
+  checkNetworkNames(values.network.Network as NamedNetwork[], errors, file)
   // The rule grammar lives with the access stage; its errors carry the line of each bad rule.
-  const access = compileAccess(values.access as unknown as AccessRuleLines, values.network.Network as NamedNetwork[], dirname(absoluteFile))
-  errors.push(...access.errors)
+  // Rules read from list files are shown only as excerpts, like every other list-file value.
+  const ruleLines = values.access as unknown as AccessRuleLines
+  const access = compileAccess(ruleLines, values.network.Network as NamedNetwork[], dirname(absoluteFile))
+  errors.push(...excerptListValues(access.errors, file, Object.values(ruleLines).flat()))
 
   const policySection = byId.get('policy')
   if (policySection === undefined) {
@@ -170,15 +173,16 @@ function checkBackoff(section: SectionState | undefined, timeouts: Values, fail:
   )
 }
 
-function checkNetworkNames(networks: NamedNetwork[], errors: ParsedFile['errors']): void {
+function checkNetworkNames(networks: NamedNetwork[], errors: ParsedFile['errors'], configFile: string): void {
   const seen = new Map<string, NamedNetwork>()
   for (const network of networks) {
     const earlier = seen.get(network.name.toLowerCase())
     if (earlier !== undefined) {
+      const name = network.file === configFile ? network.name : listValueExcerpt(network.name)
       errors.push({
         file: network.file,
         line: network.line,
-        message: `duplicate network name ${network.name} (first defined at ${earlier.file}:${earlier.line}): give each Network its own name`,
+        message: `duplicate network name ${name} (first defined at ${earlier.file}:${earlier.line}): give each Network its own name`,
       })
       continue
     }
@@ -218,10 +222,11 @@ function buildGroup(
   }
   for (const sender of senders ?? []) {
     if (sender.kind === 'network' && !networkNames.has(sender.name.toLowerCase())) {
+      const name = sender.file === file ? sender.name : listValueExcerpt(sender.name)
       errors.push({
         file: sender.file,
         line: sender.line,
-        message: `unknown network "${sender.name}" in Senders of ${section.title}: define it with Network=${sender.name} ADDRESS/BITS in [mailgw.network]`,
+        message: `unknown network "${name}" in Senders of ${section.title}: define it with Network=${name} ADDRESS/BITS in [mailgw.network]`,
       })
     }
   }

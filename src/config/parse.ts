@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
 import { assembleConfig } from './assemble'
+import { listValueExcerpt } from './excerpt'
 import { readIni } from './ini'
 import type { MailgwConfig } from './model'
 import type { KeySpec, SectionId } from './schema'
@@ -206,14 +207,15 @@ class FileParser {
       if (item === '' || item.startsWith('#')) return
       const source = { file: listFile, line: index + 1 }
       if (item.startsWith('file:')) {
-        this.error(source.file, source.line, `list files cannot include other list files ("${item}")`)
+        this.error(source.file, source.line, `list files cannot include other list files ("${listValueExcerpt(item)}")`)
         return
       }
-      this.readValue(section, state, item, source)
+      this.readValue(section, state, item, source, listValueExcerpt)
     })
   }
 
-  private readValue(section: SectionState, state: KeyState, value: string, at: ValueSource): void {
+  /** Reads one value; `displayToken` formats an invalid token for the error message. */
+  private readValue(section: SectionState, state: KeyState, value: string, at: ValueSource, displayToken = (token: string) => token): void {
     const where = `${state.name} in ${section.title}`
     if (value === '') {
       if (state.spec.allowEmpty !== true) this.error(at.file, at.line, `empty value for ${where}: set a value or remove the line`)
@@ -223,7 +225,7 @@ class FileParser {
     const parsed = parseValueText(state.spec, value, at)
     state.items.push(...parsed.items)
     for (const bad of parsed.invalid) {
-      this.error(at.file, at.line, `invalid value "${bad.token}" for ${where}: ${bad.expected}`)
+      this.error(at.file, at.line, `invalid value "${displayToken(bad.token)}" for ${where}: ${bad.expected}`)
     }
   }
 }

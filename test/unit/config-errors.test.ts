@@ -262,6 +262,53 @@ describe('config list files', () => {
     ])
   })
 
+  it('shows only an excerpt of a list file line', () => {
+    const secrets = join(dir, 'secrets.txt')
+    writeFileSync(
+      secrets,
+      [
+        'root:x:0:0:root:/root:/bin/bash',
+        `key=${'s'.repeat(60)}`,
+        'evil\x1b]0;title\x07\x1b[2Jline',
+        'file:/etc/shadow-and-more-and-more-and-more-and-more',
+      ].join('\n'),
+    )
+    const result = parseConfig(`[mailgw.network]\nHostname=mail.example.com\nPostmaster=postmaster@example.com\nProtectedDomains=file:${secrets}\n[mailgw.policy]\n`, join(dir, 'mailgw.conf'))
+    const expected = 'expected a domain mask such as example.com or *.example.com'
+    assert.deepEqual(result.errors.map(formatConfigError), [
+      `${secrets}:1: invalid value "root:x:0:0:root:/root:/bin/bash" for ProtectedDomains in [mailgw.network]: ${expected}`,
+      `${secrets}:2: invalid value "key=${'s'.repeat(36)}..." for ProtectedDomains in [mailgw.network]: ${expected}`,
+      `${secrets}:3: invalid value "evil\\x1b]0;title\\x07\\x1b[2Jline" for ProtectedDomains in [mailgw.network]: ${expected}`,
+      `${secrets}:4: list files cannot include other list files ("file:/etc/shadow-and-more-and-more-and-m...")`,
+    ])
+  })
+
+  it('shows list file rules and networks as excerpts', () => {
+    const rules = join(dir, 'rules.txt')
+    const long = 'n'.repeat(50)
+    writeFileSync(rules, `accept for ip ${'1'.repeat(45)}\naccept for network ${long}\naccept for network ${'M'.repeat(50)}\naccept for host \x1b[2J\n`)
+    const senders = join(dir, 'network-senders.txt')
+    writeFileSync(senders, `network ${long}\x1b[2J\n`)
+    const networks = join(dir, 'networks.txt')
+    writeFileSync(networks, `${long} 10.0.0.0/8\n${long} 10.1.0.0/16\n`)
+    const result = parseConfig(
+      `[mailgw.network]\nHostname=mail.example.com\nPostmaster=postmaster@example.com\nNetwork=file:${networks}\n` +
+        `[mailgw.access]\nConnectRule=file:${rules}\n[mailgw.policy]\n[mailgw.group:g]\nSenders=file:${senders}\n`,
+      join(dir, 'mailgw.conf'),
+    )
+    const messages = result.errors.map(formatConfigError)
+    const cut = `${'n'.repeat(40)}...`
+    assert.ok(messages.includes(`${networks}:2: duplicate network name ${cut} (first defined at ${networks}:1): give each Network its own name`), messages.join('\n'))
+    assert.ok(messages.some((m) => m.startsWith(`${rules}:1: invalid ConnectRule "accept for ip ${'1'.repeat(26)}..."`)), messages.join('\n'))
+    assert.ok(messages.some((m) => m.startsWith(`${senders}:1: unknown network "${'n'.repeat(40)}..." in Senders of [mailgw.group:g]`)), messages.join('\n'))
+    assert.ok(messages.some((m) => m.startsWith(`${rules}:3: unknown network "${'M'.repeat(40)}..." in ConnectRule "accept for network ${'M'.repeat(21)}..."`)), messages.join('\n'))
+    assert.ok(messages.some((m) => m.startsWith(`${rules}:4: invalid ConnectRule "accept for host \\x1b[2J"`)), messages.join('\n'))
+    for (const message of messages) {
+      assert.doesNotMatch(message, /\p{Cc}/u, `raw control character in ${JSON.stringify(message)}`)
+      assert.doesNotMatch(message, /[nm]{41}/i, `long value in ${message}`)
+    }
+  })
+
   it('missing list file is an error at the config line', () => {
     const result = parse('IncludeByName=file:lists/none.txt\n')
     assert.deepEqual(result.errors.map(formatConfigError), [
