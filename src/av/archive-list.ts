@@ -9,8 +9,9 @@
 // Every listing is bounded: nesting depth, the number of entries over all levels, the bytes
 // extracted for nested archives, and the run time of each 7z call. Exceeding a bound, or an
 // archive 7z cannot read, throws ArchiveListError: the caller must not treat such an object as
-// having no names to match. An archive whose names are themselves encrypted returns
-// `encryptedNames: true` and the names that could be read before it.
+// having no names to match. Encryption is reported, not an error: an archive whose names are
+// encrypted (rar -hp, 7z -mhe) cannot be listed, and one whose entries are encrypted lists its
+// names with `Encrypted = +`. Both appear in `encrypted`, with the archive format.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,6 +41,20 @@ export interface ArchiveListing {
   names: string[];
   /** True when some archive keeps its names encrypted, so `names` is incomplete. */
   encryptedNames: boolean;
+  /** The archives, outer or nested, that have encrypted names or entries, in listing order. */
+  encrypted: EncryptedArchive[];
+}
+
+/** An archive whose names or entries are encrypted, so its contents cannot be scanned. */
+export interface EncryptedArchive {
+  /** Path of the archive inside the object: '' for the object itself, else like `outer.zip/inner.rar`. */
+  path: string;
+  /** Format read from the magic bytes, such as `zip`, `7z`, `rar4` or `rar5`. */
+  type: ArchiveType;
+  /** True when the entry names are encrypted, so none of them could be listed. */
+  namesEncrypted: boolean;
+  /** Entries whose data is encrypted, with their full paths as in `names`. */
+  entries: string[];
 }
 
 /** The archive could not be listed completely: a bound was exceeded or 7z failed to read it. */
@@ -59,18 +74,25 @@ const STREAM_COMPRESSORS: { offset: number; bytes: number[] }[] = [
   { offset: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
 ];
 
-// Magic bytes of the formats listed above, at their offsets.
-const SIGNATURES: { offset: number; bytes: number[] }[] = [
-  ...STREAM_COMPRESSORS,
-  { offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04] }, // zip
-  { offset: 0, bytes: [0x50, 0x4b, 0x05, 0x06] }, // empty zip
-  { offset: 0, bytes: [0x50, 0x4b, 0x07, 0x08] }, // spanned zip
-  { offset: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c] }, // 7z
-  { offset: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07] }, // rar 4 and 5
-  { offset: 0, bytes: [0x4d, 0x53, 0x43, 0x46] }, // cab
-  { offset: 0, bytes: [0x60, 0xea] }, // arj
-  { offset: 0, bytes: [0x30, 0x37, 0x30, 0x37, 0x30] }, // cpio (ASCII headers)
-  { offset: 257, bytes: [0x75, 0x73, 0x74, 0x61, 0x72] }, // tar ("ustar")
+export type ArchiveType = 'gzip' | 'bzip2' | 'xz' | 'zip' | '7z' | 'rar4' | 'rar5' | 'rar' | 'cab' | 'arj' | 'cpio' | 'tar';
+
+// Magic bytes of the formats listed above, at their offsets. The first match names the type, so
+// the two rar versions (marker byte 0x00 or 0x01 after "Rar!\x1a\x07") come before plain rar.
+const SIGNATURES: { offset: number; bytes: number[]; type: ArchiveType }[] = [
+  { ...STREAM_COMPRESSORS[0], type: 'gzip' },
+  { ...STREAM_COMPRESSORS[1], type: 'bzip2' },
+  { ...STREAM_COMPRESSORS[2], type: 'xz' },
+  { offset: 0, bytes: [0x50, 0x4b, 0x03, 0x04], type: 'zip' },
+  { offset: 0, bytes: [0x50, 0x4b, 0x05, 0x06], type: 'zip' }, // empty zip
+  { offset: 0, bytes: [0x50, 0x4b, 0x07, 0x08], type: 'zip' }, // spanned zip
+  { offset: 0, bytes: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], type: '7z' },
+  { offset: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00], type: 'rar4' },
+  { offset: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x01, 0x00], type: 'rar5' },
+  { offset: 0, bytes: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07], type: 'rar' },
+  { offset: 0, bytes: [0x4d, 0x53, 0x43, 0x46], type: 'cab' },
+  { offset: 0, bytes: [0x60, 0xea], type: 'arj' },
+  { offset: 0, bytes: [0x30, 0x37, 0x30, 0x37, 0x30], type: 'cpio' }, // ASCII headers
+  { offset: 257, bytes: [0x75, 0x73, 0x74, 0x61, 0x72], type: 'tar' }, // "ustar"
 ];
 
 // Names of entries worth extracting to look inside. Other entries are listed but not opened.
@@ -88,13 +110,21 @@ export function looksLikeArchive(data: Buffer): boolean {
   return matchesAny(data, SIGNATURES);
 }
 
+/** Returns the archive format from the magic bytes, or null when `data` does not look like an archive. */
+export function archiveType(data: Buffer): ArchiveType | null {
+  return SIGNATURES.find((signature) => matchesAny(data, [signature]))?.type ?? null;
+}
+
 /** Lists the names inside `data`, which must look like an archive (see looksLikeArchive). */
 export async function listArchiveNames(data: Buffer, limits: Partial<ArchiveLimits> = {}): Promise<ArchiveListing> {
+  const type = archiveType(data);
+  if (type === null) throw new ArchiveListError('the object is not an archive: its first bytes match no known archive format');
+
   const bounds = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mailgw-archive-'));
-  const state: WalkState = { bounds, dir, files: 0, entries: 0, extractedBytes: 0, listing: { names: [], encryptedNames: false } };
+  const state: WalkState = { bounds, dir, files: 0, entries: 0, extractedBytes: 0, listing: { names: [], encryptedNames: false, encrypted: [] } };
   try {
-    await walk(state, data, '', 1);
+    await walk(state, data, type, '', 1);
     return state.listing;
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
@@ -113,16 +143,20 @@ interface WalkState {
 interface Entry {
   path: string;
   folder: boolean;
+  encrypted: boolean;
 }
 
-async function walk(state: WalkState, data: Buffer, prefix: string, depth: number): Promise<void> {
+async function walk(state: WalkState, data: Buffer, type: ArchiveType, prefix: string, depth: number): Promise<void> {
   const file = path.join(state.dir, `archive-${state.files++}`);
   await fs.promises.writeFile(file, data);
 
   const listed = await listEntries(file, prefix, state.bounds.commandTimeoutMs);
-  if (listed.encryptedNames) state.listing.encryptedNames = true;
   // gzip, bzip2 and xz hold one stream, often without a stored name, so it is always opened.
   const compressor = isStreamCompressor(data);
+  const encrypted: EncryptedArchive = { path: prefix.slice(0, -1), type, namesEncrypted: listed.encryptedNames, entries: [] };
+  if (listed.encryptedNames) state.listing.encryptedNames = true;
+  // Nested archives are added during the loop. This one goes before them, so the outer one comes first.
+  const encryptedIndex = state.listing.encrypted.length;
 
   for (const entry of listed.entries) {
     state.entries++;
@@ -131,6 +165,11 @@ async function walk(state: WalkState, data: Buffer, prefix: string, depth: numbe
     }
     if (entry.folder) continue;
     state.listing.names.push(prefix + entry.path);
+    // An encrypted entry cannot be extracted, so a nested archive inside it is not opened.
+    if (entry.encrypted) {
+      encrypted.entries.push(prefix + entry.path);
+      continue;
+    }
     if (!compressor && !NESTED_ARCHIVE_NAME.test(entry.path)) continue;
 
     if (depth >= state.bounds.maxDepth) {
@@ -138,9 +177,15 @@ async function walk(state: WalkState, data: Buffer, prefix: string, depth: numbe
     }
     const remaining = state.bounds.maxExtractedBytes - state.extractedBytes;
     const inner = await extractEntry(file, entry.path, remaining, state.bounds.commandTimeoutMs, prefix);
+    if (inner === null) {
+      encrypted.entries.push(prefix + entry.path);
+      continue;
+    }
     state.extractedBytes += inner.length;
-    if (looksLikeArchive(inner)) await walk(state, inner, `${prefix}${entry.path}/`, depth + 1);
+    const innerType = archiveType(inner);
+    if (innerType !== null) await walk(state, inner, innerType, `${prefix}${entry.path}/`, depth + 1);
   }
+  if (encrypted.namesEncrypted || encrypted.entries.length > 0) state.listing.encrypted.splice(encryptedIndex, 0, encrypted);
   await fs.promises.rm(file, { force: true });
 }
 
@@ -167,20 +212,22 @@ export function parseSlt(output: string): Entry[] {
     const pathLine = /^Path = (.*)$/m.exec(block);
     if (!pathLine) continue;
     const folder = /^Folder = \+$/m.test(block) || /^Attributes = D/m.test(block);
-    entries.push({ path: pathLine[1], folder });
+    const encrypted = /^Encrypted = \+$/m.test(block);
+    entries.push({ path: pathLine[1], folder, encrypted });
   }
   return entries;
 }
 
-async function extractEntry(file: string, entryPath: string, maxBytes: number, timeoutMs: number, prefix: string): Promise<Buffer> {
+/** Extracts one entry to memory. Returns null when the entry turns out to be encrypted. */
+async function extractEntry(file: string, entryPath: string, maxBytes: number, timeoutMs: number, prefix: string): Promise<Buffer | null> {
   // -spd reads the entry path literally, so `*` or `?` in a stored name is not a wildcard.
   const result = await run7z(['x', '-so', '-spd', '-p-', file, entryPath], maxBytes, timeoutMs);
   if (result.overLimit) {
     throw new ArchiveListError(`nested archives hold more than the ${Math.max(0, maxBytes)} bytes left to extract at ${prefix}${entryPath}`);
   }
   if (result.code === 2 && /wrong password|encrypted/i.test(result.stderr)) {
-    // An encrypted nested archive: its own names cannot be read, and clamd reports it as protected.
-    return Buffer.alloc(0);
+    // The listing did not mark this entry as encrypted, but 7z needs a password to extract it.
+    return null;
   }
   if (result.code !== 0 && result.code !== 1) {
     throw new ArchiveListError(`7z could not extract ${prefix}${entryPath}: ${firstErrorLine(result.stderr) ?? `exit code ${result.code}`}`);

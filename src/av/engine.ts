@@ -1,14 +1,17 @@
 // The built-in anti-virus engine: scans each MIME object with clamd and returns its status.
 //
 // Steps for one object:
-//   1. When AVScanArchives is on and IncludeByName masks are set, an object that is an archive
-//      (by its magic bytes) has its entry names listed (archive-list.ts). An entry that an Include
-//      mask selects and no Exclude mask protects makes the object av/filtered. A listing that
-//      exceeds its bounds or fails makes it av/error, never a pass.
+//   1. When AVScanArchives is on, an object that is an archive (by its magic bytes) has its entry
+//      names listed (archive-list.ts), with or without IncludeByName masks. An entry that an
+//      Include mask selects and no Exclude mask protects makes the object av/filtered. A listing
+//      that exceeds its bounds or fails makes it av/error, never a pass.
 //   2. The object's decoded bytes go to clamd over INSTREAM, to the clamd whose ScanArchive and
 //      ScanMail match the group's AVScanArchives and AVScanMailBases (see local-clamd.ts). The
 //      reply maps to a status by status.ts.
-//   3. An object the MIME layer could not decode was sent as raw bytes. When clamd finds nothing
+//   3. An archive whose names or entries the listing found encrypted is av/protected unless clamd
+//      found something worse (infected, suspicious). clamd 1.4.6 replies OK for encrypted rar 5
+//      archives even with AlertEncrypted, so its reply alone would pass them as clean.
+//   4. An object the MIME layer could not decode was sent as raw bytes. When clamd finds nothing
 //      in them, the object is av/error, because its decoded content was never scanned.
 // clamd cannot disinfect, so this engine never returns av/disinfected, whatever AVCure says.
 // clamd unreachable or timing out throws EngineUnavailableError: the message gets a 451.
@@ -26,7 +29,7 @@ import {
   type MessageContext,
   type ObjectVerdict,
 } from '../pipeline/engines';
-import { ArchiveListError, listArchiveNames, looksLikeArchive, type ArchiveLimits } from './archive-list';
+import { ArchiveListError, listArchiveNames, looksLikeArchive, type ArchiveLimits, type ArchiveListing } from './archive-list';
 import { basesFrom, readDatabaseFacts } from './bases';
 import { ClamdUnavailableError, type ClamdClient } from './clamd';
 import type { ClamdScanOptions } from './clamd-service';
@@ -95,33 +98,52 @@ export class ClamdEngine implements AntiVirusEngine {
   }
 
   private async scanObject(object: MimeObject, settings: PolicySettings): Promise<ObjectVerdict> {
-    const filtered = await this.filterArchiveEntries(object, settings);
-    if (filtered) return filtered;
+    const archive = await this.inspectArchive(object, settings);
+    if (archive.verdict) return archive.verdict;
 
     const client = this.options.clientFor({ archives: settings.AVScanArchives, mail: settings.AVScanMailBases });
     const verdict = await unavailableAsEngineError(() => client.scan(object.decoded));
     const status = statusFromVerdict(verdict);
 
+    if (archive.encryption !== null && (status === 'av/clean' || status === 'av/error')) {
+      return { status: 'av/protected', detail: archive.encryption };
+    }
     if (verdict.result === 'found') return { status, detail: displaySignature(verdict.signature) };
     if (verdict.result === 'error') return { status, detail: verdict.message };
     if (object.error) return { status: 'av/error', detail: `not decoded (${object.error}); clamd found nothing in the raw bytes` };
     return { status };
   }
 
-  private async filterArchiveEntries(object: MimeObject, settings: PolicySettings): Promise<ObjectVerdict | null> {
-    if (!settings.AVScanArchives || settings.IncludeByName.length === 0) return null;
-    if (!looksLikeArchive(object.decoded)) return null;
+  // Lists an archive's entries: a verdict when an entry is filtered or the listing failed, else
+  // the description of its encryption (null when nothing in it is encrypted).
+  private async inspectArchive(object: MimeObject, settings: PolicySettings): Promise<{ verdict: ObjectVerdict | null; encryption: string | null }> {
+    if (!settings.AVScanArchives || !looksLikeArchive(object.decoded)) return { verdict: null, encryption: null };
 
-    let names: string[];
+    let listing: ArchiveListing;
     try {
-      names = (await listArchiveNames(object.decoded, this.options.archiveLimits)).names;
+      listing = await listArchiveNames(object.decoded, this.options.archiveLimits);
     } catch (error) {
       if (!(error instanceof ArchiveListError)) throw error;
-      return { status: 'av/error', detail: `archive not listed: ${error.message}` };
+      return { verdict: { status: 'av/error', detail: `archive not listed: ${error.message}` }, encryption: null };
     }
-    const entry = names.find((name) => archiveEntryFiltered(name, settings));
-    return entry === undefined ? null : { status: 'av/filtered', detail: `archive entry ${entry}` };
+
+    const entry = settings.IncludeByName.length === 0 ? undefined : listing.names.find((name) => archiveEntryFiltered(name, settings));
+    if (entry !== undefined) return { verdict: { status: 'av/filtered', detail: `archive entry ${entry}` }, encryption: null };
+    return { verdict: null, encryption: describeEncryption(listing) };
   }
+}
+
+/** Describes the first encrypted archive of a listing for the object's detail, or returns null when there is none. */
+export function describeEncryption(listing: ArchiveListing): string | null {
+  const archive = listing.encrypted[0];
+  if (archive === undefined) return null;
+
+  const where = archive.path === '' ? '' : ` ${archive.path}`;
+  if (archive.namesEncrypted) return `encrypted ${archive.type} archive${where}: entry names are encrypted`;
+
+  const [first, ...others] = archive.entries;
+  const more = others.length === 0 ? '' : ` and ${others.length} more`;
+  return `encrypted ${archive.type} archive${where}: entry ${first}${more} encrypted`;
 }
 
 /**

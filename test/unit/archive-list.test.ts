@@ -6,12 +6,12 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 
-import { ArchiveListError, listArchiveNames, looksLikeArchive, parseSlt } from '../../src/av/archive-list';
+import { ArchiveListError, archiveType, listArchiveNames, looksLikeArchive, parseSlt } from '../../src/av/archive-list';
+import { FIXTURES } from '../helpers/av-messages';
 import { sevenZipOf, zipOf } from '../helpers/archives';
+import { encryptedZip } from '../helpers/clamd';
 
-const CORPUS_ARCHIVES = '/work/shared/corpus/archives';
-const corpusFile = (name: string): Buffer => fs.readFileSync(path.join(CORPUS_ARCHIVES, name));
-const hasCorpus = fs.existsSync(CORPUS_ARCHIVES);
+const fixture = (name: string): Buffer => fs.readFileSync(path.join(FIXTURES, 'av', 'archives', name));
 
 describe('listArchiveNames', () => {
   it('lists a zip', async () => {
@@ -38,14 +38,45 @@ describe('listArchiveNames', () => {
     assert.ok(listing.names.some((name) => name.endsWith('/c.com')), listing.names.join(', '));
   });
 
-  it('lists rar 5 from the corpus', { skip: !hasCorpus }, async () => {
-    const listing = await listArchiveNames(corpusFile('rar5-psw.rar'));
+  it('lists rar 5 names', async () => {
+    const listing = await listArchiveNames(fixture('rar5-psw.rar'));
     assert.deepEqual(listing.names.sort(), ['stest1.txt', 'stest2.txt']);
   });
 
-  it('reports encrypted rar names', { skip: !hasCorpus }, async () => {
-    const listing = await listArchiveNames(corpusFile('rar5-hpsw.rar'));
+  it('reports encrypted rar 5 names', async () => {
+    const listing = await listArchiveNames(fixture('rar5-hpsw.rar'));
     assert.equal(listing.encryptedNames, true);
+    assert.deepEqual(listing.encrypted, [{ path: '', type: 'rar5', namesEncrypted: true, entries: [] }]);
+  });
+
+  it('reports encrypted rar 5 entries', async () => {
+    const listing = await listArchiveNames(fixture('rar5-psw.rar'));
+    assert.equal(listing.encryptedNames, false);
+    assert.deepEqual(listing.encrypted, [{ path: '', type: 'rar5', namesEncrypted: false, entries: ['stest1.txt', 'stest2.txt'] }]);
+  });
+
+  it('reports encrypted 7z names and entries', async () => {
+    assert.deepEqual((await listArchiveNames(fixture('t2.7z'))).encrypted, [{ path: '', type: '7z', namesEncrypted: true, entries: [] }]);
+    assert.deepEqual((await listArchiveNames(fixture('t5.7z'))).encrypted, [{ path: '', type: '7z', namesEncrypted: false, entries: ['bar', 'foo'] }]);
+  });
+
+  it('reports encrypted zip entries', async () => {
+    const listing = await listArchiveNames(encryptedZip('a.txt', Buffer.from('hi')));
+    assert.deepEqual(listing.encrypted, [{ path: '', type: 'zip', namesEncrypted: false, entries: ['a.txt'] }]);
+  });
+
+  it('reports an encrypted nested archive', async () => {
+    const listing = await listArchiveNames(zipOf({ 'readme.txt': 'x', 'parcel.rar': fixture('rar5-hpsw.rar') }));
+    assert.deepEqual(listing.encrypted, [{ path: 'parcel.rar', type: 'rar5', namesEncrypted: true, entries: [] }]);
+  });
+
+  it('reports nothing for a plain archive', async () => {
+    const listing = await listArchiveNames(zipOf({ 'a.txt': 'x' }));
+    assert.deepEqual(listing.encrypted, []);
+  });
+
+  it('rejects data that is no archive', async () => {
+    await assert.rejects(listArchiveNames(Buffer.from('Hello, world')), /not an archive/);
   });
 
   it('rejects nesting deeper than maxDepth', async () => {
@@ -87,12 +118,29 @@ describe('looksLikeArchive', () => {
   });
 });
 
+describe('archiveType', () => {
+  it('names formats by magic bytes', () => {
+    assert.equal(archiveType(zipOf({ 'a.txt': 'x' })), 'zip');
+    assert.equal(archiveType(sevenZipOf({ 'a.txt': 'x' })), '7z');
+    assert.equal(archiveType(sevenZipOf({ 'a.txt': 'x' }, 'tar')), 'tar');
+    assert.equal(archiveType(gzipSync('x')), 'gzip');
+    assert.equal(archiveType(fixture('rar5-psw.rar')), 'rar5');
+    assert.equal(archiveType(Buffer.from('Rar!\x1a\x07\x00rest', 'latin1')), 'rar4');
+    assert.equal(archiveType(Buffer.from('Hello, world')), null);
+  });
+});
+
 describe('parseSlt', () => {
   it('marks folders', () => {
     const entries = parseSlt('Path = dir\nFolder = +\n\nPath = dir/a.exe\nFolder = -\n');
     assert.deepEqual(entries, [
-      { path: 'dir', folder: true },
-      { path: 'dir/a.exe', folder: false },
+      { path: 'dir', folder: true, encrypted: false },
+      { path: 'dir/a.exe', folder: false, encrypted: false },
     ]);
+  });
+
+  it('marks encrypted entries', () => {
+    const entries = parseSlt('Path = a.txt\nFolder = -\nEncrypted = +\n\nPath = b.txt\nFolder = -\nEncrypted = -\n');
+    assert.deepEqual(entries.map((entry) => entry.encrypted), [true, false]);
   });
 });

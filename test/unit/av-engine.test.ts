@@ -17,7 +17,10 @@ import { splitMessage, type MimeObject } from '../../src/mime';
 import { parseTemplate } from '../../src/notify/template';
 import { EngineUnavailableError, type MessageContext } from '../../src/pipeline/engines';
 import { zipOf } from '../helpers/archives';
+import { FIXTURES } from '../helpers/av-messages';
 import { eicar, encryptedZip, freeLoopbackPort, puaMarker, startTestClamd, type TestClamd } from '../helpers/clamd';
+
+const archiveFixture = (name: string): Buffer => fs.readFileSync(path.join(FIXTURES, 'av', 'archives', name));
 
 const context: MessageContext = { transactionId: 'T1', mailFrom: 'a@b.example', recipients: ['c@d.example'], clientIp: '127.0.0.1', clientHost: null, helo: null };
 
@@ -71,6 +74,44 @@ describe('ClamdEngine', () => {
     const corrupt = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64, 0xff)]);
     const verdict = await engine.scan(object(corrupt), context, settings({ IncludeByName: ['*.exe'] }));
     assert.equal(verdict.status, 'av/error');
+    const withoutMasks = await engine.scan(object(corrupt), context, settings());
+    assert.equal(withoutMasks.status, 'av/error');
+    assert.match(withoutMasks.detail ?? '', /^archive not listed: /);
+  });
+
+  it('encrypted rar 5 is protected', async () => {
+    for (const masks of [[], ['*.exe']]) {
+      const names = await engine.scan(object(archiveFixture('rar5-hpsw.rar')), context, settings({ IncludeByName: masks }));
+      assert.deepEqual(names, { status: 'av/protected', detail: 'encrypted rar5 archive: entry names are encrypted' }, `IncludeByName=${masks.join(',')}`);
+      const data = await engine.scan(object(archiveFixture('rar5-psw.rar')), context, settings({ IncludeByName: masks }));
+      assert.deepEqual(data, { status: 'av/protected', detail: 'encrypted rar5 archive: entry stest1.txt and 1 more encrypted' }, `IncludeByName=${masks.join(',')}`);
+    }
+  });
+
+  it('encrypted zip and 7z are protected', async () => {
+    const zip = await engine.scan(object(encryptedZip('a.txt', Buffer.from('x'))), context, settings());
+    assert.deepEqual(zip, { status: 'av/protected', detail: 'Heuristics.Encrypted.Zip' });
+    for (const name of ['t2.7z', 't5.7z']) {
+      const verdict = await engine.scan(object(archiveFixture(name)), context, settings());
+      assert.equal(verdict.status, 'av/protected', name);
+    }
+  });
+
+  it('encrypted rar in a zip is protected', async () => {
+    const zip = zipOf({ 'note.txt': 'x', 'parcel.rar': archiveFixture('rar5-hpsw.rar') });
+    const verdict = await engine.scan(object(zip), context, settings());
+    assert.deepEqual(verdict, { status: 'av/protected', detail: 'encrypted rar5 archive parcel.rar: entry names are encrypted' });
+  });
+
+  it('infected beats encrypted', async () => {
+    const zip = zipOf({ 'eicar.com': eicar(), 'parcel.rar': archiveFixture('rar5-psw.rar') });
+    const verdict = await engine.scan(object(zip), context, settings());
+    assert.equal(verdict.status, 'av/infected');
+  });
+
+  it('filtered entry beats encrypted', async () => {
+    const verdict = await engine.scan(object(archiveFixture('rar5-psw.rar')), context, settings({ IncludeByName: ['stest1.*'] }));
+    assert.deepEqual(verdict, { status: 'av/filtered', detail: 'archive entry stest1.txt' });
   });
 
   it('reads bases from the database files', async () => {
