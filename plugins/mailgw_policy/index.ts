@@ -139,6 +139,16 @@ async function deliverCopies(
   }
   outbound.push(...extras.copies)
 
+  // When this hook ran past its Haraka timeout (mailgw_policy.timeout), the client has already
+  // been told 4xx and will send the message again; queueing it now would deliver it twice.
+  if (connection.transaction !== txn) {
+    await removeQuarantined(quarantined)
+    await extras.discard()
+    await discardIncoming(txn)
+    connection.logerror(this, `policy step for ${txn.uuid} finished after Haraka's plugin timeout; nothing was queued`)
+    return undefined
+  }
+
   let queued: QueuedFile[] = []
   try {
     const queue = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]

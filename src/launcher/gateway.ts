@@ -89,10 +89,20 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 
   const harakaBin = path.join(path.dirname(require.resolve('Haraka/package.json')), 'bin', 'haraka')
+  // Haraka leads its own process group, so stopping the group also stops its workers and any
+  // helper it started (such as openssl), however the launcher itself was signalled.
   const haraka = spawn(process.execPath, [harakaBin, '-c', runDir], {
     env: { ...process.env, ...opts.env, MAILGW_CONFIG: config.file },
     stdio: 'inherit',
+    detached: true,
   })
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (haraka.pid) process.kill(-haraka.pid, signal)
+    } catch {
+      haraka.kill(signal)
+    }
+  }
 
   const exited = new Promise<number>((resolve) => {
     haraka.once('exit', (code, signal) => {
@@ -102,9 +112,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   const stop = async (): Promise<number> => {
     if (haraka.exitCode === null && haraka.signalCode === null) {
-      haraka.kill('SIGTERM')
-      const timer = setTimeout(() => haraka.kill('SIGKILL'), 15000)
+      signalGroup('SIGTERM')
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 15000)
       const code = await exited
+      // Workers that outlived the master would keep the listening sockets.
+      signalGroup('SIGKILL')
       clearTimeout(timer)
       return code
     }

@@ -26,7 +26,10 @@ export const GENERATED_FILES = [
   'outbound.bounce_message',
   'plugins',
   'log.ini',
+  'mailgw_policy.timeout',
 ] as const
+
+export const POLICY_TIMEOUT_SECONDS = 540
 
 /** Generated INI files whose Haraka defaults are kept under our keys. */
 const INI_DEFAULTS: readonly string[] = ['smtp.ini', 'connection.ini', 'outbound.ini', 'log.ini']
@@ -74,6 +77,11 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
   files['outbound.bounce_message'] = renderBounceMessage(network.Postmaster)
   files['plugins'] = pluginList(existing['plugins'], options.Xclient)
   files['xclient.hosts'] = options.Xclient ? '127.0.0.1\n::1\n' : ''
+
+  // Haraka answers 4xx for a hook that runs past its timeout (30 s unless set) but lets the hook go
+  // on. Scanning a large message can take longer, so the policy step gets up to 9 minutes: below the
+  // 10 minutes a client waits for the reply to the final dot (RFC 5321 section 4.5.3.2.6).
+  files['mailgw_policy.timeout'] = `${POLICY_TIMEOUT_SECONDS}\n`
 
   // Haraka warns at every start when log.ini names no format.
   const log = existing['log.ini'] ?? ''
@@ -150,6 +158,7 @@ export async function writeHarakaInstance(config: MailgwConfig, opts: InstanceOp
 
   await fs.mkdir(resolveBasePath(config, config.options.QueuePath), { recursive: true })
   await ensureTlsCertificate(configOut, config.network.Hostname)
+  await ensureDhParams(configOut)
 
   await linkPlugins(opts.pluginsDir, path.join(opts.runDir, 'plugins'))
 }
@@ -170,6 +179,18 @@ async function ensureTlsCertificate(configOut: string, hostname: string): Promis
   await execFileAsync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650',
     '-subj', `/CN=${cn}`, '-keyout', key, '-out', cert], { timeout: 30000 })
   await fs.chmod(key, 0o600)
+}
+
+/**
+ * Writes the RFC 7919 ffdhe2048 group as dhparams.pem when the administrator provided none.
+ * Without the file Haraka runs `openssl dhparam 2048` at every start, which can take minutes,
+ * is killed after 30 s, and leaves the file empty for the next start to try again.
+ */
+async function ensureDhParams(configOut: string): Promise<void> {
+  const file = path.join(configOut, 'dhparams.pem')
+  const size = await fs.stat(file).then((s) => s.size, () => 0)
+  if (size > 0) return
+  await execFileAsync('openssl', ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', file], { timeout: 30000 })
 }
 
 /**
