@@ -6,6 +6,8 @@
 // when the domain is the recipient's own, Haraka's own MX lookup is used. Errors answer DENYSOFT,
 // so the message stays queued.
 
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
 import { resolveRoute, type RouteTarget } from '../../src/route/forward'
 import { formatDecision } from '../../src/log/decision'
 import { constants, safeHook } from '../shared/plugin'
@@ -38,7 +40,8 @@ export const route_mx = safeHook('get_mx', async function (this: Haraka.Plugin, 
     resolveRoute(config.forward.ForwardRoute, hmail.todo.rcpt_to[0].address).target
 
   if (target.kind === 'host') {
-    return { code: constants.ok, msg: { exchange: target.host, port: target.port, priority: 0 } }
+    const exchanges = await hostAddresses(target.host)
+    return { code: constants.ok, msg: exchanges.map((exchange) => ({ exchange, port: target.port, priority: 0 })) }
   }
 
   // CONT lets Haraka look up the MX of the recipient's own domain, with its NULL MX and
@@ -87,4 +90,19 @@ export function log_bounce(this: Haraka.Plugin, next: Haraka.Next, hmail: Haraka
 export function send_dsn(this: Haraka.Plugin, next: Haraka.Next, hmail: Haraka.HMailItem, err: unknown): void {
   // sendOwnDsn catches its own errors: any code other than CONT would stop every DSN.
   void sendOwnDsn(this, hmail, err).then((code) => (code === constants.ok ? next(constants.ok) : next()))
+}
+
+/**
+ * Resolves the host of a `[host]` route the way the system does, /etc/hosts included, because
+ * Haraka looks up an exchange name with DNS queries only and so never finds `localhost`. When the
+ * system lookup fails the name is handed to Haraka, whose DNS lookup then decides.
+ */
+async function hostAddresses(host: string): Promise<string[]> {
+  if (isIP(host)) return [host]
+  try {
+    const found = await lookup(host, { all: true })
+    return found.length > 0 ? found.map((a) => a.address) : [host]
+  } catch {
+    return [host]
+  }
 }

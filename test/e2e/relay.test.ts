@@ -55,7 +55,7 @@ ProtectedDomains=branch.example
 ProtectedDomains=later.example
 
 [mailgw.forward]
-ForwardRoute=*@branch.example [127.0.0.1:${branch.port}]
+ForwardRoute=*@branch.example [localhost:${branch.port}]
 ForwardRoute=*@later.example [127.0.0.1:${laterPort}]
 ForwardRoute=*@corp.example [127.0.0.1:${corp.port}]
 ForwardRoute=* [127.0.0.1:${other.port}]
