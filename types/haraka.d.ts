@@ -61,6 +61,8 @@ declare namespace Haraka {
     pipe<T extends NodeJS.WritableStream>(dest: T, options?: Record<string, unknown>): T
     unpipe(): void
     add_line_end(cb?: () => void): void
+    /** Frees the buffers and removes the spool file (messages over spool_after, 25 MiB). */
+    destroy(): void
   }
 
   interface Transaction {

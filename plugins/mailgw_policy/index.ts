@@ -142,6 +142,7 @@ async function deliverCopies(
   // When this hook ran past its Haraka timeout (mailgw_policy.timeout), the client has already
   // been told 4xx and will send the message again; queueing it now would deliver it twice.
   if (connection.transaction !== txn) {
+    releaseCopyTransactions(outbound, txn)
     await removeQuarantined(quarantined)
     await extras.discard()
     await discardIncoming(txn)
@@ -154,6 +155,7 @@ async function deliverCopies(
     const queue = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]
     if (outbound.length > 0) queued = await enqueueCopies(queue, config.forward.ForwardRoute, outbound, (file) => fs.unlink(file))
   } catch (err) {
+    releaseCopyTransactions(outbound, txn)
     await removeQuarantined(quarantined)
     await extras.discard()
     await discardIncoming(txn)
@@ -161,6 +163,7 @@ async function deliverCopies(
     return { code: constants.denysoft, msg: DSN.create(451, 'Queue write failed, please try again later', 3, 0) }
   }
 
+  releaseCopyTransactions(outbound, txn)
   logDecisions.call(this, connection, txn, copies.map((c) => c.outcome), quarantined, queued)
   txn.notes.mailgw_queued = true
   return undefined
@@ -254,4 +257,15 @@ function messageBytes(txn: Haraka.Transaction): Promise<Buffer> {
 function addMissingHeaders(txn: Haraka.Transaction, hostname: string): void {
   if (txn.header.get_all('Message-Id').length === 0) txn.add_header('Message-Id', `<${txn.uuid}@${hostname}>`)
   if (txn.header.get_all('Date').length === 0) txn.add_header('Date', new Date().toUTCString().replace('GMT', '+0000'))
+}
+
+/**
+ * Frees the transactions built for the copies once their queue files are written (or given up).
+ * Haraka resets only the client's transaction, and a copy over 25 MiB would otherwise leave its
+ * spool file in spool_dir for good.
+ */
+function releaseCopyTransactions(copies: readonly OutboundCopy[], original: Haraka.Transaction): void {
+  for (const copy of copies) {
+    if (copy.transaction !== original) copy.transaction.message_stream.destroy()
+  }
 }
