@@ -40,14 +40,20 @@ export function accessContext(config: MailgwConfig, logError: (message: string) 
 
   let counter: SessionCounter = new LocalSessionCounter()
   let counterScope = 'this process'
-  if (config.local.Redis) {
-    const socket = privateRedisSocket(resolveBasePath(config, '.'))
+  const shared = config.options.RedisServer
+  if (shared || config.local.Redis) {
+    const target = shared
+      ? shared.kind === 'unix'
+        ? { path: shared.path }
+        : { host: shared.host, port: shared.port }
+      : { path: privateRedisSocket(resolveBasePath(config, '.')) }
+    const where = target.path ?? `${target.host}:${target.port}`
     // A session renews its lease at every SMTP stage, and no stage may last longer than the
     // longest receiving timeout, so a live session never loses its place.
     const leaseSeconds =
       Math.max(timeouts.ReceivingCommandTimeout, timeouts.ReceivingDataInitiationTimeout, timeouts.ReceivingDataTerminationTimeout) + 60
-    counter = new RedisSessionCounter({ target: { path: socket }, leaseSeconds, onError: logError })
-    counterScope = `Redis at ${socket}`
+    counter = new RedisSessionCounter({ target, leaseSeconds, onError: logError })
+    counterScope = `Redis at ${where}`
   }
 
   const queueSpace = new QueueSpace(resolveBasePath(config, config.options.QueuePath))

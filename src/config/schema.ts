@@ -490,6 +490,12 @@ export const SCHEMA = {
     keys: {
       Workers: { type: 'integer', min: 0, max: 256, default: '0', status: 'active', doc: 'Haraka worker processes; 0 = one process without a cluster master.' },
       QueuePath: { type: 'path', base: 'instance', default: 'var/queue', status: 'active', doc: 'Directory of the outbound queue; relative to the instance directory (the parent of the config directory).' },
+      RedisServer: {
+        type: 'clamdSocket',
+        allowEmpty: true,
+        status: 'active',
+        doc: 'Redis shared by every gateway node for the session limits (socket path or HOST:PORT); not set = the private Redis of [mailgw.local] when Redis=true, else each process counts alone.',
+      },
       Xclient: { type: 'boolean', default: 'false', status: 'active', doc: 'Allow XCLIENT from loopback clients so tests can play outside clients; never enable in production.' },
       EngineModule: {
         type: 'path',
