@@ -74,6 +74,10 @@ export interface RunningClamd {
   pid: number;
   confPath: string;
   logPath: string;
+  /** Resolves when the process has exited, for whatever reason, with "exit code N" or "signal NAME". */
+  exited: Promise<string>;
+  /** Returns clamd's stderr and the last `lines` lines of its log file, for error messages. */
+  logTail(lines?: number): string;
   /** Sends SIGTERM and resolves once clamd has exited (SIGKILL after stopTimeoutMs). Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -218,6 +222,8 @@ export async function startClamd(options: StartClamdOptions): Promise<RunningCla
     pid: child.pid as number,
     confPath: confFile,
     logPath,
+    exited: clamd.exited.then(() => clamd.exitStatus ?? 'unknown exit status'),
+    logTail: (lines) => clamd.logTail(lines),
     stop: () => clamd.stop(stopTimeoutMs),
   };
 }
@@ -246,8 +252,8 @@ async function waitForPong(clamd: ClamdProcess, address: string, startTimeoutMs:
 // Owns the child process: remembers how it exited, keeps its stderr tail, and kills it if Node exits first.
 class ClamdProcess {
   exitStatus: string | null = null;
+  readonly exited: Promise<void>;
 
-  private readonly exited: Promise<void>;
   private stderrTail = '';
   private readonly killOnExit = (): void => {
     this.child.kill('SIGTERM');
@@ -287,11 +293,11 @@ class ClamdProcess {
     clearTimeout(timer);
   }
 
-  logTail(): string {
+  logTail(lines = LOG_TAIL_LINES): string {
     const stderr = this.stderrTail.trim();
     let log: string;
     try {
-      log = fs.readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+      log = fs.readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
     } catch {
       log = `(no log at ${this.logPath})`;
     }

@@ -15,7 +15,8 @@ import path from 'node:path';
 
 import type { MailgwConfig } from '../config';
 import { readDatabaseFacts } from './bases';
-import { DEFAULT_CLAMD_LIMITS, bundledDatabaseDir, startClamd, type ClamdLimits, type ClamdScanOptions, type RunningClamd } from './clamd-service';
+import { DEFAULT_CLAMD_LIMITS, bundledDatabaseDir, startClamd, type ClamdLimits, type ClamdScanOptions } from './clamd-service';
+import { superviseClamd, type SupervisedClamd } from './clamd-supervisor';
 
 /** The four ScanArchive/ScanMail combinations, named for their state directories. */
 export function variantName(scan: ClamdScanOptions): string {
@@ -117,11 +118,14 @@ export function parseClamdConfLimits(text: string): SizeLimits & { sockets: stri
 }
 
 export interface LocalClamds {
-  clamds: RunningClamd[];
+  clamds: SupervisedClamd[];
   stop(): Promise<void>;
 }
 
-/** Starts one private clamd per scan variant in use. Stops the ones already started when one fails. */
+/**
+ * Starts one private clamd per scan variant in use and restarts each one that exits until stop().
+ * Stops the ones already started when one fails to start.
+ */
 export async function startLocalClamds(config: MailgwConfig, packageRoot: string, log: (line: string) => void): Promise<LocalClamds> {
   const databaseDir = localDatabaseDir(packageRoot);
   const limits = localClamdLimits(config);
@@ -129,16 +133,18 @@ export async function startLocalClamds(config: MailgwConfig, packageRoot: string
   // A config where nothing is scanned still gets one clamd, so bases() and later reloads work.
   if (variants.length === 0) variants.push({ archives: true, mail: true });
 
-  const clamds: RunningClamd[] = [];
+  const clamds: SupervisedClamd[] = [];
   const stop = async (): Promise<void> => {
     for (const clamd of clamds.reverse()) await clamd.stop().catch(() => undefined);
   };
   try {
     for (const scan of variants) {
       const stateDir = path.join(localClamdRoot(config), variantName(scan));
-      const clamd = await startClamd({ stateDir, socket: { unix: localClamdSocket(config, scan) }, databaseDir, limits, scan });
+      const name = `local clamd (${variantName(scan)})`;
+      const start = () => startClamd({ stateDir, socket: { unix: localClamdSocket(config, scan) }, databaseDir, limits, scan });
+      const clamd = await superviseClamd({ name, start, log });
       clamds.push(clamd);
-      log(`local clamd (${variantName(scan)}) listening on ${clamd.address}, signatures from ${databaseDir}`);
+      log(`${name} listening on ${clamd.current.address}, signatures from ${databaseDir}`);
     }
   } catch (error) {
     await stop();

@@ -63,6 +63,7 @@ export async function startLocalServices(config: MailgwConfig, log: (line: strin
   }
   if (local.Clamd) {
     // The anti-virus engine finds these sockets from the instance directory; see local-clamd.ts.
+    // A clamd that exits is restarted with backoff until this service is stopped.
     try {
       const clamds = await startLocalClamds(config, packageRoot(), log)
       services.push({ name: 'clamd', stop: () => clamds.stop() })
