@@ -8,6 +8,7 @@
 
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
+import { limitConnectionsPerHost, type ClientPool } from '../../src/outbound/host-limit'
 import { resolveRoute, type RouteTarget } from '../../src/route/forward'
 import { formatDecision } from '../../src/log/decision'
 import { constants, safeHook } from '../shared/plugin'
@@ -25,7 +26,12 @@ interface NetUtils {
 }
 
 export function register(this: Haraka.Plugin): void {
-  gatewayConfig()
+  const config = gatewayConfig()
+  const pool = this.haraka_require('outbound/client_pool') as ClientPool
+  const perProcess = Math.max(1, Math.floor(config.limits.MaximalOutgoingSessionsPerHost / Math.max(1, config.options.Workers)))
+  limitConnectionsPerHost(pool, perProcess)
+  this.loginfo(`at most ${perProcess} outgoing connections per host in this process`)
+
   this.register_hook('get_mx', 'route_mx')
   this.register_hook('delivered', 'log_delivered')
   this.register_hook('deferred', 'log_deferred')

@@ -356,7 +356,14 @@ export const SCHEMA = {
         doc: 'Maximum number of bytes of all messages of one SMTP session.',
       },
       MaximalIncomingSessionsPerIP: { type: 'integer', min: 1, max: 1024, default: '4', status: 'active', doc: 'Maximum number of simultaneous incoming sessions from one client address.' },
-      MaximalOutgoingSessionsPerHost: { type: 'integer', min: 1, max: 1024, default: '4', status: 'planned', doc: 'Maximum number of simultaneous outgoing sessions to one host.' },
+      MaximalOutgoingSessionsPerHost: {
+        type: 'integer',
+        min: 1,
+        max: 1024,
+        default: '4',
+        status: 'active',
+        doc: 'Maximum number of simultaneous outgoing sessions to one host (IP or name and port); divided among Workers, at least 1 each.',
+      },
       MinimalQueueFreeSpaceSize: {
         type: 'size',
         unit: 'MB',
