@@ -32,6 +32,7 @@ import { EngineUnavailableError, type MessageContext } from '../../src/pipeline/
 import { quarantineCopies, removeQuarantined, type QuarantinedEntry } from '../../src/pipeline/quarantine'
 import { editHeaders } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
+import { dnsblResults } from '../mailgw_access/session'
 import { discardIncoming } from '../mailgw_archive/incoming'
 import { outgoingExtras } from '../mailgw_archive/outgoing'
 import { constants, DSN, safeHook, type HookResult } from '../shared/plugin'
@@ -226,7 +227,7 @@ function redirectPostmaster(rcpts: readonly Haraka.Address[], config: MailgwConf
 }
 
 function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, recipients: readonly Haraka.Address[]): MessageContext {
-  return {
+  const context: MessageContext = {
     transactionId: txn.uuid,
     mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
     recipients: recipients.map((r) => r.address),
@@ -234,6 +235,11 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
     clientHost: clientHost(connection),
     helo: connection.hello.host,
   }
+  // XCLIENT runs the connect stage again for the address it names; results stored for any other
+  // address (the proxy's own) must not stand for this client.
+  const dnsbl = dnsblResults(connection)
+  if (dnsbl?.ip === context.clientIp) context.clientDnsbl = dnsbl
+  return context
 }
 
 /**

@@ -5,12 +5,15 @@
 // - SpamCheckHostInDNS: the client has a reverse name that resolves back to it;
 // - SpamCheckSPF: the envelope sender (or the HELO name for a null sender) against SPF;
 // - SpamCheckSURBL: the registered domains and the IPs of links in the UriBlackList zones.
-// Every lookup goes through the gateway's resolver (configured nameservers, TTL-bounded cache),
-// so the addresses the access stage already looked up at connect are answered from the cache.
+// Every lookup goes through the engine's resolver (configured nameservers, TTL-bounded cache).
+// The client address is not looked up again when the access stage's connect-time results for it
+// come with the message (MessageContext.clientDnsbl) and cover the same zones and ratings; the
+// relays of the Received chain are always looked up. Zone errors at connect stay errors: the
+// zone is reported as skipped rather than asked a second time.
 // A lookup that fails or times out is recorded as a skipped check and adds no points: a DNS outage
 // means fewer signs, never a block.
 
-import { isUnlistedAddress, lookupDnsbl, type DnsblZone } from '../access/dnsbl'
+import { isUnlistedAddress, lookupDnsbl, type DnsblResults, type DnsblZone } from '../access/dnsbl'
 import { dnsblQueryName, reverseName } from '../access/ip'
 import type { PolicySettings } from '../config'
 import type { Resolver } from '../dns/resolver'
@@ -49,7 +52,7 @@ export async function dnsSigns(
   if (!settings.SpamUseDNS) return outcome
 
   const checks: Promise<void>[] = []
-  if (settings.SpamCheckDNSBL) checks.push(dnsblCheck(context.clientIp, relays, dns, outcome))
+  if (settings.SpamCheckDNSBL) checks.push(dnsblCheck(context, relays, dns, outcome))
   if (settings.SpamCheckHostInDNS) checks.push(hostInDnsCheck(context.clientIp, dns.resolver, outcome))
   if (settings.SpamCheckSPF) checks.push(spfCheck(context, dns, outcome))
   if (settings.SpamCheckSURBL) checks.push(uriCheck(links, dns, outcome))
@@ -57,10 +60,26 @@ export async function dnsSigns(
   return outcome
 }
 
-async function dnsblCheck(clientIp: string, relays: readonly string[], dns: DnsSettings, outcome: DnsOutcome): Promise<void> {
+/**
+ * Returns the connect-time DNSBL results when they can replace a lookup of `ip`, that is when they
+ * were made for that address over exactly the engine's zones and ratings. Returns null otherwise.
+ */
+export function reusableDnsbl(stored: DnsblResults | undefined, ip: string, zones: readonly DnsblZone[]): DnsblResults | null {
+  if (!stored || stored.ip !== ip) return null
+  if (stored.skipped) return isUnlistedAddress(ip) ? stored : null
+  if (stored.zones.length !== zones.length) return null
+  const rated = new Map(stored.zones.map((z) => [z.zone.toLowerCase(), z.rating]))
+  return zones.every((z) => rated.get(z.zone.toLowerCase()) === z.rating) ? stored : null
+}
+
+async function dnsblCheck(context: MessageContext, relays: readonly string[], dns: DnsSettings, outcome: DnsOutcome): Promise<void> {
   if (dns.dnsblZones.length === 0) return
-  const addresses = [clientIp, ...relays]
-  const results = await Promise.all(addresses.map((ip) => lookupDnsbl(dns.resolver, ip, dns.dnsblZones)))
+  const clientIp = context.clientIp
+  const stored = reusableDnsbl(context.clientDnsbl, clientIp, dns.dnsblZones)
+  const results = await Promise.all([
+    stored ?? lookupDnsbl(dns.resolver, clientIp, dns.dnsblZones),
+    ...relays.map((ip) => lookupDnsbl(dns.resolver, ip, dns.dnsblZones)),
+  ])
 
   let best: { ip: string; score: number; zones: string[] } | null = null
   for (const result of results) {

@@ -7,6 +7,7 @@
 // A scanner outage is not a verdict: an engine that cannot reach its scanner throws
 // EngineUnavailableError and the client gets a temporary failure, so the sender retries.
 
+import type { DnsblResults } from '../access/dnsbl'
 import type { PolicyKey, PolicySettings, AvStatus, SpamStatus } from '../config'
 import type { MimeObject } from '../mime/objects'
 
@@ -23,6 +24,14 @@ export interface MessageContext {
   clientHost: string | null
   /** HELO/EHLO name, or null. */
   helo: string | null
+  /**
+   * The DNSBL results the access stage got at connect for `clientIp` (results for another
+   * address, e.g. before XCLIENT changed it, are not passed). The anti-spam engine uses them
+   * instead of asking the zones again.
+   */
+  clientDnsbl?: DnsblResults
+  /** Karma's connection score (haraka-plugin-karma), when karma runs and scored this client. */
+  karmaScore?: number
 }
 
 export interface SpamVerdict {

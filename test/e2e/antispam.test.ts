@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
+import { dnsblQueryName } from '../../src/access/ip'
 import { GTUBE } from '../../src/antispam/content-checks'
 import { startTestDns, type TestDns } from '../helpers/dns'
 import { PACKAGE_ROOT, startTestGateway, type TestGateway } from '../helpers/gateway'
@@ -182,6 +183,9 @@ describe('anti-spam end to end', () => {
     dns.list('bl-b.test', '198.51.100.31')
     dns.list('bl-c.test', '198.51.100.31')
     dns.list('bl-a.test', '198.51.100.32')
+    // .34 (in c = 30) is seen by no other test, so the query counts are its own.
+    dns.reverse('198.51.100.34', 'host34.good.example')
+    dns.list('bl-c.test', '198.51.100.34')
     // .50 is a relay in a Received header, listed in a+b.
     dns.list('bl-a.test', '198.51.100.50')
     dns.list('bl-b.test', '198.51.100.50')
@@ -262,6 +266,17 @@ describe('anti-spam end to end', () => {
     assert.ok(signsOf(partial).includes('SpamCheckDNSBL'))
     assert.equal(partial.status, 'Probable Spam')
     assert.ok(partial.info.some((l) => /SpamCheckDNSBL \+7: client 198\.51\.100\.31 in bl-b\.test,bl-c\.test \(rating 70\)/.test(l)), partial.info.join(' | '))
+  })
+
+  it('reuses the connect-time DNSBL results for the client', async () => {
+    const client = '198.51.100.34'
+    const d = await one(message({ from: 'Ann <ann@nospf.example>' }), { client, from: 'ann@nospf.example' })
+    assert.ok(d.info.some((l) => l === `SpamCheckDNSBL +3: client ${client} in bl-c.test (rating 30)`), d.info.join(' | '))
+    // One A query per zone (the access stage's at connect) and one TXT for the listing reason.
+    for (const zone of ['bl-a.test', 'bl-b.test', 'bl-c.test']) {
+      assert.equal(dns.queries(dnsblQueryName(client, zone) as string, 'A'), 1, zone)
+    }
+    assert.equal(dns.queries(dnsblQueryName(client, 'bl-c.test') as string, 'TXT'), 1)
   })
 
   it('blacklisted at exactly 100', async () => {

@@ -25,7 +25,8 @@ export interface TestDns {
   list(zone: string, ip: string, extra?: Partial<Records>): void
   /** Adds a PTR for `ip` and the matching forward record, so the reverse name is verified. */
   reverse(ip: string, host: string, opts?: { forward?: boolean }): void
-  queries(name: string): number
+  /** Queries received for `name`, of one record type when `type` is given. */
+  queries(name: string, type?: string): number
   close(): Promise<void>
 }
 
@@ -48,6 +49,7 @@ export async function startTestDns(): Promise<TestDns> {
     if (!question) return
     const name = question.name.toLowerCase()
     counts.set(name, (counts.get(name) ?? 0) + 1)
+    counts.set(`${name} ${question.type}`, (counts.get(`${name} ${question.type}`) ?? 0) + 1)
 
     const records = table.get(name)
     const delay = records?.delayMs ?? 0
@@ -84,7 +86,7 @@ export async function startTestDns(): Promise<TestDns> {
         set(host, ip.includes(':') ? { ...existing, AAAA: [ip] } : { ...existing, A: [ip] })
       }
     },
-    queries: (name) => counts.get(name.toLowerCase().replace(/\.$/, '')) ?? 0,
+    queries: (name, type) => counts.get(`${name.toLowerCase().replace(/\.$/, '')}${type ? ` ${type}` : ''}`) ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t)
