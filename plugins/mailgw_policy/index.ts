@@ -20,6 +20,7 @@ import path from 'node:path'
 import { Address } from '@haraka/email-address'
 
 import { isPostmasterAddress } from '../../src/access/protected'
+import { antiSpamResults, RESULTS_NAME } from '../../src/antispam/results'
 import { copyObjectEditor } from '../../src/av/object-editor'
 import { packageRoot } from '../../src/cli/paths'
 import type { MailgwConfig } from '../../src/config'
@@ -93,6 +94,7 @@ export const process_message = safeHook('data_post', async function (this: Harak
     return { code: constants.denysoft, msg: DSN.create(451, 'Scanner unavailable, please try again later', 3, 0) }
   }
 
+  recordAntiSpam(txn, outcomes.map((o) => o.outcome))
   return deliverCopies.call(this, connection, txn, config, outcomes)
 })
 
@@ -219,6 +221,17 @@ function copySummary(outcome: CopyOutcome, quarantined: readonly QuarantinedEntr
     notifyRecipient: outcome.actions.notifyRecipient,
     notifySender: outcome.actions.notifySender,
     quarantine: quarantined.filter((q) => q.copy === outcome.copy).map((q) => ({ id: q.metadata.id, dir: q.store.dir })),
+  }
+}
+
+/**
+ * Records each copy's signs, status and score in the transaction's Haraka results; the last entry
+ * is logged as the collated `[mailgw_antispam]` line.
+ */
+function recordAntiSpam(txn: Haraka.Transaction, outcomes: readonly CopyOutcome[]): void {
+  const entries = antiSpamResults(outcomes)
+  for (const [index, entry] of entries.entries()) {
+    txn.results.add({ name: RESULTS_NAME }, { ...entry, emit: index === entries.length - 1 })
   }
 }
 

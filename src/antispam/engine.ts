@@ -10,6 +10,7 @@
 
 import type { PolicyKey, PolicySettings } from '../config'
 import type { AntiSpamEngine, MessageContext, SpamVerdict } from '../pipeline/engines'
+import { passedChecks } from './checks'
 import { contentSigns, obsceneWords } from './content-checks'
 import { dnsSigns, type DnsSettings } from './dns-checks'
 import { domainsReady } from './domains'
@@ -19,6 +20,7 @@ import { headerSigns } from './header-checks'
 import { linkHosts } from './links'
 import { parseMessageView } from './message-view'
 import { parseReceived, receivedSigns, relayAddresses } from './received'
+import { reputationSign } from './reputation'
 import { rspamdSigns, type RspamdOptions } from './rspamd'
 import type { Sign, SkippedCheck } from './signs'
 import { decideStatus, type RateLimit } from './status'
@@ -52,6 +54,7 @@ const SETTINGS_KEYS = [
   'SpamCheckEnvelope',
   'SpamCheckReceived',
   'SpamCheckContent',
+  'SpamCheckReputation',
   'SpamMarkProbable',
   'SpamMarkObscene',
 ] as const satisfies readonly PolicyKey[]
@@ -85,6 +88,8 @@ export class BuiltinAntiSpamEngine implements AntiSpamEngine {
       this.contentSigns(raw, view, message, settings),
     ])
     signs.push(...dns.signs, ...content)
+    const reputation = settings.SpamCheckReputation ? reputationSign(message) : null
+    if (reputation) signs.push(reputation)
 
     const level = settings.SpamRateLimit as RateLimit
     const decision = decideStatus(signs, dns.dnsblRating, formalSign(view, message), level)
@@ -95,6 +100,12 @@ export class BuiltinAntiSpamEngine implements AntiSpamEngine {
       method: decision.method,
       info: infoLines(level, decision.score, signs, dns.skipped, marks),
       signs: signs.map((s) => s.name),
+      passed: passedChecks(settings, signs, dns.skipped, {
+        dnsblZones: this.options.dns.dnsblZones.length,
+        uriZones: this.options.dns.uriZones.length,
+        karma: message.karmaScore !== undefined,
+      }),
+      skippedChecks: [...new Set(dns.skipped.map((s) => s.name))],
     }
   }
 

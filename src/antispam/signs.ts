@@ -3,7 +3,7 @@
 // status by itself (the GTUBE test string, a MarkAll* script rule), whatever the score.
 
 /** The family of a sign; it becomes X-SpamTest-Method when that sign decides the status. */
-export type SignMethod = 'headers' | 'envelope' | 'received' | 'content' | 'DNSBL' | 'DNS' | 'SPF' | 'SURBL' | 'rspamd' | 'formal'
+export type SignMethod = 'headers' | 'envelope' | 'received' | 'content' | 'DNSBL' | 'DNS' | 'SPF' | 'SURBL' | 'rspamd' | 'reputation' | 'formal'
 
 export interface Sign {
   /** Stable name, e.g. `SpamHeadersToUndisclosed`; the policy key that switches it, where there is one. */

@@ -137,6 +137,7 @@ export const POLICY_KEYS = {
   SpamCheckEnvelope: { type: 'boolean', default: 'true', status: 'active', doc: 'Count an envelope sender or recipients that the From, To and Cc headers do not name as a spam sign.' },
   SpamCheckReceived: { type: 'boolean', default: 'true', status: 'active', doc: 'Count Received headers without a date or with dates out of order as spam signs.' },
   SpamCheckContent: { type: 'boolean', default: 'true', status: 'active', doc: 'Run the content check: rspamd when SpamEngine=rspamd, else the built-in one (GTUBE, invisible text, mismatched links, spam phrases).' },
+  SpamCheckReputation: { type: 'boolean', default: 'true', status: 'active', doc: "Count a negative karma score of the client as a spam sign; takes effect only when Karma=true in [mailgw.antispam]." },
   SpamMarkProbable: { type: 'boolean', default: 'true', status: 'active', doc: 'Add a probable-spam mark to the X-SpamTest headers of probable spam.' },
   SpamMarkObscene: { type: 'boolean', default: 'false', status: 'active', doc: 'Add an obscene-content mark to the X-SpamTest headers when detected.' },
   MarkSubject: {
@@ -481,6 +482,12 @@ export const SCHEMA = {
       RspamdUrl: { type: 'url', default: 'http://127.0.0.1:11333', status: 'active', doc: 'HTTP address of rspamd when SpamEngine=rspamd.' },
       RspamdTimeout: { type: 'duration', unit: 'seconds', min: 1, max: 600, default: '30', status: 'active', doc: 'Time rspamd has to check one message before the message gets a temporary failure.' },
       UriBlackList: { type: 'hostname', repeatable: true, default: [], status: 'active', doc: 'SURBL-style zone that lists domains found in links; used when SpamCheckSURBL is on.' },
+      Karma: {
+        type: 'boolean',
+        default: 'false',
+        status: 'active',
+        doc: "Run haraka-plugin-karma and use its connection score as the SpamCheckReputation sign; karma keeps its history in Redis, so this needs Redis=true in [mailgw.local] or RedisServer in [mailgw.options]. Karma's own rejections are off.",
+      },
       SpamDetection: {
         type: 'enum',
         values: ['soft', 'standard', 'hard', 'minimum', 'high', 'maximum'],

@@ -45,6 +45,10 @@ export interface SpamVerdict {
   info: readonly string[]
   /** Names of the signs that fired, for the decision log line (e.g. SpamHeadersToUndisclosed). */
   signs?: readonly string[]
+  /** Names of the checks that ran and did not fire (policy switch names), for the Haraka results. */
+  passed?: readonly string[]
+  /** Names of the checks that could not run (a DNS timeout), for the Haraka results. */
+  skippedChecks?: readonly string[]
   /** Set when the engine did not check the message (e.g. larger than SpamCheckSizeLimit): why. */
   skipped?: string
 }

@@ -303,6 +303,26 @@ describe('anti-spam end to end', () => {
     assert.deepEqual(new Set(rates).size, 1, 'the score does not depend on the level')
   })
 
+  it('records the signs in the transaction results', async () => {
+    const msg = message({ to: 'undisclosed-recipients:;', subject: 'Great   offer' })
+    const start = gateway.output().length
+    await deliver(msg, { to: ['minimum@corp.example', 'high@corp.example'] })
+    const line = gateway
+      .output()
+      .slice(start)
+      .split('\n')
+      .find((l) => l.includes('[mailgw_antispam]') && l.includes('copy 2'))
+    assert.ok(line, 'no mailgw_antispam results line')
+    const list = (key: string) => (new RegExp(`${key}:(.*?)(?:, [a-z]+:|$)`).exec(line)?.[1] ?? '').split(', ')
+    assert.deepEqual(list('fail').sort(), ['EnvelopeRcptNotInHeaders', 'SpamHeadersSubjectWSOrDots', 'SpamHeadersToUndisclosed'])
+    assert.ok(list('pass').includes('SpamHeadersFromOrToDigits'), line)
+    assert.ok(list('pass').includes('SpamCheckDNSBL'), line)
+    assert.ok(!list('pass').includes('SpamHeadersToUndisclosed'), line)
+    // Both copies share one score; the level alone sets the status.
+    assert.match(line, /copy \d \(minimum\) not_detected score 7/)
+    assert.match(line, /copy \d \(high\) as\/spam score 7/)
+  })
+
   it('GTUBE is spam at every level', async () => {
     const copies = await deliver(message({ body: GTUBE }), { to: LEVELS.map((l) => `${l}@corp.example`) })
     for (const level of LEVELS) {
