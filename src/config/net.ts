@@ -8,7 +8,9 @@ import type { HostPort } from './types'
 const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/
 
 export function isHostname(text: string): boolean {
-  return HOSTNAME_RE.test(text)
+  // A last label of digits only is no domain name (RFC 3696 section 2), and this also rejects
+  // mistyped addresses such as 10.0.0.300.
+  return HOSTNAME_RE.test(text) && !/(^|\.)\d+\.?$/.test(text)
 }
 
 export function parsePort(text: string): number | null {

@@ -256,7 +256,9 @@ export function parseItem(spec: KeySpec, text: string, source: ValueSource): Ite
       return { ok: true, value }
     }
     case 'hostname':
-      if (!isHostname(text)) return { ok: false, expected: 'expected a host name such as mail.example.com' }
+      if (!isHostname(text) || !text.replace(/\.$/, '').includes('.')) {
+        return { ok: false, expected: 'expected a fully qualified host name such as mail.example.com' }
+      }
       return { ok: true, value: text.replace(/\.$/, '') }
     case 'address':
       return parseAddress(text)

@@ -316,3 +316,12 @@ describe('config list files', () => {
     ])
   })
 })
+
+describe('Hostname check', () => {
+  it('requires a fully qualified name', () => {
+    const { errors } = parseConfig('[mailgw.network]\nHostname=mx1\nPostmaster=pm@example.com\nProtectedDomains=example.com\n[mailgw.policy]\n', '/tmp/h.conf')
+    assert.deepEqual(errors.map((e) => `${e.line}: ${e.message}`), [
+      '2: invalid value "mx1" for Hostname in [mailgw.network]: expected a fully qualified host name such as mail.example.com',
+    ])
+  })
+})

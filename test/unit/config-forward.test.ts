@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 
-import { normaliseAddressMask, parseForwardRoute } from '../../src/config'
+import { normaliseAddressMask, parseForwardRoute, parseForwardTarget } from '../../src/config'
 
 describe('parseForwardRoute', () => {
   it('MASK DOMAIN delivers to MX', () => {
@@ -67,5 +67,15 @@ describe('normaliseAddressMask', () => {
   it('keeps full masks', () => {
     assert.equal(normaliseAddressMask('*@*'), '*@*')
     assert.equal(normaliseAddressMask('help@helpdesk.local'), 'help@helpdesk.local')
+  })
+})
+
+describe('host name checks', () => {
+  it('rejects a mistyped address in brackets', () => {
+    assert.equal(parseForwardTarget('[10.0.0.300]'), null)
+  })
+
+  it('rejects a numeric last label', () => {
+    assert.equal(parseForwardTarget('mail.123'), null)
   })
 })
