@@ -67,6 +67,8 @@ export const process_message = safeHook('data_post', async function (this: Harak
   const config = gatewayConfig()
   const recipients = redirectPostmaster(txn.rcpt_to, config)
   addMissingHeaders(txn, config.network.Hostname)
+  // Karma's data_post adds its score as a header; its score reaches the copies as a sign instead.
+  if (config.antispam.Karma) txn.remove_header('X-Haraka-Karma')
 
   const received = await messageBytes(txn)
   const raw = editHeaders(received, { remove: isVerdictHeader })
@@ -252,7 +254,15 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
   // address (the proxy's own) must not stand for this client.
   const dnsbl = dnsblResults(connection)
   if (dnsbl?.ip === context.clientIp) context.clientDnsbl = dnsbl
+  const karma = karmaScore(connection)
+  if (karma !== null) context.karmaScore = karma
   return context
+}
+
+/** Returns karma's connection score (haraka-plugin-karma, when loaded), or null when it has none. */
+function karmaScore(connection: Haraka.Connection): number | null {
+  const score = Number((connection.results.get('karma') as { score?: unknown } | undefined)?.score)
+  return Number.isFinite(score) ? score : null
 }
 
 /**

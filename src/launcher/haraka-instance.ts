@@ -12,6 +12,8 @@ import type { MailgwConfig } from '../config'
 import { formatSchedule, retrySchedule } from '../queue/backoff'
 import { renderBounceMessage } from './bounce'
 import { setIniValues } from './ini-edit'
+import { karmaFiles, withKarma } from './karma'
+import { privateRedisSocket } from './redis-service'
 
 const execFileAsync = promisify(execFile)
 
@@ -27,6 +29,8 @@ export const GENERATED_FILES = [
   'plugins',
   'log.ini',
   'mailgw_policy.timeout',
+  'karma.ini',
+  'redis.ini',
 ] as const
 
 export const POLICY_TIMEOUT_SECONDS = 540
@@ -75,7 +79,13 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
 
   files['queue_dir'] = `${resolveBasePath(config, options.QueuePath)}\n`
   files['outbound.bounce_message'] = renderBounceMessage(network.Postmaster)
-  files['plugins'] = pluginList(existing['plugins'], options.Xclient)
+  files['plugins'] = pluginList(existing['plugins'], options.Xclient, config.antispam.Karma)
+  if (config.antispam.Karma) {
+    Object.assign(files, karmaFiles(config, existing, privateRedisSocket(resolveBasePath(config, '.'))))
+  } else {
+    // Without Karma=true these files belong to the administrator, e.g. for a karma of their own.
+    for (const name of ['karma.ini', 'redis.ini']) if (existing[name] !== undefined) files[name] = existing[name]
+  }
   files['xclient.hosts'] = options.Xclient ? '127.0.0.1\n::1\n' : ''
 
   // Haraka answers 4xx for a hook that runs past its timeout (30 s unless set) but lets the hook go
@@ -103,8 +113,9 @@ export function outboundConcurrency(outgoingSessions: number, workers: number): 
 /** The default plugin list: our plugins only, in the order their hooks must run. */
 export const DEFAULT_PLUGINS = ['tls', 'mailgw_access', 'mailgw_archive', 'mailgw_policy', 'mailgw_route', 'mailgw_fastpath']
 
-function pluginList(existing: string | undefined, xclient: boolean): string {
-  const lines = (existing ?? DEFAULT_PLUGINS.join('\n')).split(/\r?\n/)
+function pluginList(existing: string | undefined, xclient: boolean, karma: boolean): string {
+  const given = (existing ?? DEFAULT_PLUGINS.join('\n')).split(/\r?\n/)
+  const lines = karma ? withKarma(given) : given
   const names = lines.map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
   const withoutXclient = lines.filter((l) => l.replace(/#.*/, '').trim() !== 'xclient')
 
