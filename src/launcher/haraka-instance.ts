@@ -1,7 +1,7 @@
-// Builds the Haraka instance directory that `mailgw start` runs: the administrator's Haraka files
-// from the directory of mailgw.conf, with the settings that mailgw.conf owns written over them
-// (listen addresses, host name, workers, size and hop limits, the retry schedule, the queue
-// directory, the DSN text). Haraka then reads ordinary files, so what it runs with can be
+// Builds the Haraka instance directory that `mailgw start` runs. It holds the administrator's
+// Haraka files from the directory of mailgw.conf, and the settings that mailgw.conf owns are
+// written over them: listen addresses, host name, workers, limits, the retry schedule, the queue
+// directory and the DSN text. Haraka then reads ordinary files, so what it runs with can be
 // inspected under the run directory. The instance is rebuilt at every start.
 
 import { execFile } from 'node:child_process'
