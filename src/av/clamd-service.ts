@@ -205,7 +205,9 @@ export async function startClamd(options: StartClamdOptions): Promise<RunningCla
   fs.mkdirSync(path.join(stateDir, 'tmp'), { recursive: true });
   fs.writeFileSync(confFile, renderClamdConf({ stateDir, socket: options.socket, databaseDir, limits: options.limits, scan: options.scan }));
 
-  const child = spawn(options.clamdPath ?? DEFAULT_CLAMD_PATH, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own keeps a terminal's Ctrl-C away from clamd, so the launcher stops
+  // it in order instead of the supervisor seeing a crash and restarting it.
+  const child = spawn(options.clamdPath ?? DEFAULT_CLAMD_PATH, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const clamd = new ClamdProcess(child, logPath);
   await clamd.spawned();
 

@@ -36,7 +36,8 @@ export async function startRedis(opts: RedisServiceOptions): Promise<RedisServic
     '--dir', path.dirname(opts.socket),
     '--loglevel', 'warning',
   ]
-  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // Its own process group keeps a terminal's Ctrl-C away; the launcher stops it after Haraka.
+  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let output = ''
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()))
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()))
