@@ -28,6 +28,7 @@ ListenOn=127.0.0.1:%PORT%
 Hostname=gw.test.example
 Postmaster=postmaster@corp.example
 ProtectedDomains=corp.example
+ProtectedDomains=files.example
 
 [mailgw.forward]
 ForwardRoute=* [127.0.0.1:${sink.port}]
@@ -55,6 +56,15 @@ BlockMessage=as/all
 QuarantineMessage=as/all
 NotifyRecipient=av/infected,av/suspicious,av/protected,av/error
 NotifyAdmin=av/infected,av/suspicious,av/protected,av/error
+
+[mailgw.group:files]
+Recipients=*@files.example
+IncludeByMime=application/*
+ExcludeByMime=application/pdf
+ActionFiltered=remove
+BlockMessage=av/infected
+NotifyAdmin=
+NotifyRecipient=
 `,
     })
   })
@@ -116,5 +126,23 @@ NotifyAdmin=av/infected,av/suspicious,av/protected,av/error
     assert.equal(entries.length, 1)
     const meta = JSON.parse(readFileSync(path.join(store, entries[0]), 'utf8')) as { status: string[] }
     assert.ok(meta.status.includes('as/spam'))
+  })
+
+  it('filters attachments by MIME type', async () => {
+    const message = messageWith(
+      'by type',
+      [
+        { filename: 'tool.bin', contentType: 'application/octet-stream', content: Buffer.from('binary tool') },
+        { filename: 'paper.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4 paper') },
+      ],
+      'staff@files.example',
+    )
+    const result = await sendMail({ port: gateway.port, from: 'sender@outside.example', to: ['staff@files.example'], message })
+    assert.equal(result.final?.code, 250, result.final?.text)
+
+    const copy = (await waitFor(subjectIs('by type'), 'the filtered message')).raw.toString('latin1')
+    assert.ok(!copy.includes('filename="tool.bin"'), 'application/octet-stream is removed')
+    assert.ok(copy.includes('filename="paper.pdf"'), 'the excluded type stays')
+    await gateway.waitForOutput(/deliver stage=policy[^\n]*group=files[^\n]*av\/filtered/)
   })
 })
