@@ -130,6 +130,13 @@ function parseClientSubject(tokens: string[], baseDir: string): ClientSubject {
   if (tokens.length !== 1) throw new RuleError(`unexpected "${tokens.slice(1).join(' ')}"`)
   const items = expandList(tokens[0], baseDir)
   if (items.every((item) => parseIpRange(item) !== null)) return { kind: 'ip', ranges: items.map(parseRangeItem) }
+  // A bare word without a dot or wildcard is far more often a mistyped keyword (in_dnsbll) than a
+  // single-label host name, so it needs the explicit `host` keyword.
+  for (const item of items) {
+    if (parseIpRange(item) === null && !/[.*?]/.test(item)) {
+      throw new RuleError(`"${item}" is not a known subject (any, in_dnsbl, ip, network, host) nor a host mask; write "host ${item}" for a one-label host name`)
+    }
+  }
   return { kind: 'host', masks: items.map(checkHostMask) }
 }
 

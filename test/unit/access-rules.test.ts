@@ -242,3 +242,17 @@ describe('check-config of access rules', () => {
     assert.match(errors[2].message, /unknown test "has_mx"/)
   })
 })
+
+describe('mistyped subjects', () => {
+  it('rejects a bare word without a dot', () => {
+    assert.match(error('ConnectRule', 'deny for in_dnsbll'), /"in_dnsbll" is not a known subject/)
+  })
+
+  it('accepts a one-label host with the keyword', () => {
+    assert.deepEqual(rule('ConnectRule', 'deny for host gateway').subject, { kind: 'host', masks: ['gateway'] })
+  })
+
+  it('accepts a bare host mask', () => {
+    assert.deepEqual(rule('ConnectRule', 'deny from *.example.com').subject, { kind: 'host', masks: ['*.example.com'] })
+  })
+})
