@@ -19,7 +19,8 @@ describe('embedded default', () => {
     const conf = readFileSync(confPath, 'utf8').replace(/127\.0\.0\.1:2525/g, `127.0.0.1:${gwPort}`).replace(/127\.0\.0\.1:2526/g, `127.0.0.1:${mbPort}`)
     writeFileSync(confPath, conf)
 
-    const child = spawn(process.execPath, [MAILGW_BIN, 'start', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // A process group of its own, so the test can signal it the way a terminal's Ctrl-C does.
+    const child = spawn(process.execPath, [MAILGW_BIN, 'start', '-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     let output = ''
     child.stdout.on('data', (c: Buffer) => (output += c.toString()))
     child.stderr.on('data', (c: Buffer) => (output += c.toString()))
@@ -47,13 +48,14 @@ describe('embedded default', () => {
       assert.match(stored, /Subject: first run/)
       assert.match(stored, /It works\./)
 
-      child.kill('SIGINT')
+      process.kill(-child.pid!, 'SIGINT')
       assert.equal(await exited, 0, output)
+      assert.doesNotMatch(output, /exited unexpectedly|restart attempt/, 'services are stopped, not restarted')
       for (const port of [gwPort, mbPort]) {
         await assert.rejects(SmtpClient.connect(port), `port ${port} still open after SIGINT`)
       }
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
       rmSync(dir, { recursive: true, force: true })
     }
   })
