@@ -44,14 +44,15 @@ async function startSlowSink(port: number, holdMs: number): Promise<SlowSink> {
   return sink
 }
 
-describe('outgoing sessions per host', () => {
-  let gateway: TestGateway
-  let sink: SlowSink
+function limitSuite(name: string, limits: string, cap: number): void {
+  describe(name, () => {
+    let gateway: TestGateway
+    let sink: SlowSink
 
-  before(async () => {
-    sink = await startSlowSink(await freePort(), 400)
-    gateway = await startTestGateway({
-      conf: `
+    before(async () => {
+      sink = await startSlowSink(await freePort(), 400)
+      gateway = await startTestGateway({
+        conf: `
 [mailgw.network]
 ListenOn=127.0.0.1:%PORT%
 Hostname=gw.test.example
@@ -62,35 +63,39 @@ ProtectedDomains=corp.example
 ForwardRoute=* [127.0.0.1:${sink.port}]
 
 [mailgw.limits]
-MaximalOutgoingSessionsPerHost=2
+${limits}
 
 [mailgw.policy]
 CheckAV=false
 CheckSpam=false
 `,
+      })
+    })
+
+    after(async () => {
+      await gateway?.stop()
+      await sink?.close()
+    })
+
+    it('holds at most the cap open', async () => {
+      // Sent one after another (the gateway answers at once), so six deliveries are due together.
+      for (let i = 0; i < 6; i++) {
+        const result = await sendMail({
+          port: gateway.port,
+          from: 'alice@outside.example',
+          to: [`user${i}@corp.example`],
+          message: `From: alice@outside.example\r\nTo: user${i}@corp.example\r\nSubject: ${i}\r\n\r\nbody\r\n`,
+        })
+        assert.equal(result.final?.code, 250)
+      }
+
+      const deadline = Date.now() + 30000
+      while (sink.delivered < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      assert.equal(sink.delivered, 6)
+      assert.equal(sink.maxConcurrent, cap)
     })
   })
+}
 
-  after(async () => {
-    await gateway?.stop()
-    await sink?.close()
-  })
-
-  it('holds at most the cap open', async () => {
-    // Sent one after another (the gateway answers at once), so six deliveries are due together.
-    for (let i = 0; i < 6; i++) {
-      const result = await sendMail({
-        port: gateway.port,
-        from: 'alice@outside.example',
-        to: [`user${i}@corp.example`],
-        message: `From: alice@outside.example\r\nTo: user${i}@corp.example\r\nSubject: ${i}\r\n\r\nbody\r\n`,
-      })
-      assert.equal(result.final?.code, 250)
-    }
-
-    const deadline = Date.now() + 30000
-    while (sink.delivered < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    assert.equal(sink.delivered, 6)
-    assert.equal(sink.maxConcurrent, 2)
-  })
-})
+limitSuite('outgoing sessions per host', 'MaximalOutgoingSessionsPerHost=2', 2)
+limitSuite('outgoing sessions in total', 'OutgoingSessions=3\nMaximalOutgoingSessionsPerHost=6', 3)
