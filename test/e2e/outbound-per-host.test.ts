@@ -1,5 +1,5 @@
-// MaximalOutgoingSessionsPerHost against a downstream that answers slowly and counts how many
-// connections it holds at once.
+// OutgoingSessions and MaximalOutgoingSessionsPerHost against a downstream that answers slowly and
+// counts how many connections it holds at once.
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
