@@ -7,12 +7,18 @@
 import { lookupDnsbl } from '../../src/access/dnsbl'
 import { matchClientRules } from '../../src/access/evaluate'
 import { verifiedReverseName } from '../../src/access/facts'
+import type { MailgwConfig } from '../../src/config'
 import { constants, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
 import { accessContext, type AccessContext } from './context'
 import { DNSBL_NOTE, logDecision, reply, sessionState, setClientTimeout, type AccessState, type HarakaConnectionExtras } from './session'
 
 const SESSION_ID = 'mailgw_session_id'
+const CLIENT_HOST_NOTE = 'mailgw_client_host'
+
+function groupsSelectByHost(config: MailgwConfig): boolean {
+  return config.groups.some((g) => g.Senders?.some((s) => s.kind === 'host') ?? false)
+}
 
 export async function checkConnect(plugin: Haraka.Plugin, connection: Haraka.Connection): Promise<HookResult> {
   const config = gatewayConfig()
@@ -26,11 +32,14 @@ export async function checkConnect(plugin: Haraka.Plugin, connection: Haraka.Con
   const limited = await counting
   if (limited) return limited
 
+  const needsName = ctx.access.needsReverseName || groupsSelectByHost(config)
   const [dnsbl, verifiedHost] = await Promise.all([
     lookupDnsbl(ctx.resolver, ip, config.access.DNSBlackList),
-    ctx.access.needsReverseName ? verifiedReverseName(ctx.resolver, ip) : Promise.resolve(null),
+    needsName ? verifiedReverseName(ctx.resolver, ip) : Promise.resolve(null),
   ])
   connection.notes[DNSBL_NOTE] = dnsbl
+  // The policy stage matches `Senders=host MASK` against this forward-confirmed name only.
+  connection.notes[CLIENT_HOST_NOTE] = verifiedHost
   for (const zone of dnsbl.zones) {
     if (zone.error) connection.logwarn(plugin, `DNSBL ${zone.zone} for ${ip}: ${zone.error}; the zone counts as not listing the client`)
   }

@@ -25,6 +25,7 @@ import type { QuarantinedEntry } from '../../src/pipeline/quarantine'
 import { editHeaders } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
 import { createCopyTransaction } from '../mailgw_policy/copies'
+import { confirmedClientHost } from '../shared/client'
 import type { OutboundCopy } from '../mailgw_policy/enqueue'
 import { incomingNotes } from './incoming'
 import { gatewayLoopKey, templateCache } from './runtime'
@@ -76,7 +77,7 @@ export async function outgoingExtras(
     transaction: txn.uuid,
     mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
     clientIp: connection.remote.ip,
-    clientHost: clientHost(connection),
+    clientHost: confirmedClientHost(connection),
     helo: connection.hello.host,
     facts,
     ownMark,
@@ -171,9 +172,4 @@ function withLoopMark(config: MailgwConfig, raw: Buffer): Buffer {
   const facts: MessageFacts = messageFacts(raw)
   const mark = `${LOOP_HEADER}: ${loopMarkValue(gatewayLoopKey(config), config.network.Hostname, facts.messageId)}\r\n`
   return Buffer.concat([Buffer.from(mark), raw])
-}
-
-function clientHost(connection: Haraka.Connection): string | null {
-  const confirmed = connection.notes.mailgw_client_host
-  return typeof confirmed === 'string' && confirmed !== '' ? confirmed : null
 }

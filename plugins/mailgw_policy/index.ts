@@ -36,6 +36,7 @@ import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
 import { dnsblResults } from '../mailgw_access/session'
 import { discardIncoming } from '../mailgw_archive/incoming'
 import { outgoingExtras } from '../mailgw_archive/outgoing'
+import { confirmedClientHost } from '../shared/client'
 import { constants, DSN, safeHook, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
 import { createCopyTransaction } from './copies'
@@ -247,7 +248,7 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
     mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
     recipients: recipients.map((r) => r.address),
     clientIp: connection.remote.ip,
-    clientHost: clientHost(connection),
+    clientHost: confirmedClientHost(connection),
     helo: connection.hello.host,
   }
   // XCLIENT runs the connect stage again for the address it names; results stored for any other
@@ -265,19 +266,6 @@ function karmaScore(connection: Haraka.Connection): number | null {
   return Number.isFinite(score) ? score : null
 }
 
-/**
- * Returns the client's host name for `Senders=host MASK`: the name confirmed by forward DNS that the
- * access plugin stores in notes.mailgw_client_host, else the reverse DNS (or XCLIENT NAME) name.
- * NOTE: the fallback is not forward-confirmed, so a client that controls its PTR record can claim a
- * name until the access plugin stores the confirmed one.
- */
-function clientHost(connection: Haraka.Connection): string | null {
-  const confirmed = connection.notes.mailgw_client_host
-  if (typeof confirmed === 'string' && confirmed !== '') return confirmed
-  const host = connection.remote.host
-  if (!host || ['NXDOMAIN', 'DNSERROR', 'Unknown'].includes(host) || host.startsWith('[')) return null
-  return host
-}
 
 function messageBytes(txn: Haraka.Transaction): Promise<Buffer> {
   return new Promise((resolve) => txn.message_stream.get_data((buf) => resolve(buf)))
