@@ -8,7 +8,8 @@
 //   - the notifications that NotifyAdmin, NotifyRecipient and NotifySender ask for, from
 //     NotifyFromAddress, each with the loop mark;
 // and it writes to OutgoingArchivePath every copy queued for delivery, every blocked copy and every
-// notification. `discard` removes those archive entries again when queueing fails.
+// notification. `discard` removes those archive entries again when queueing fails. When this step
+// fails itself, it destroys the copies it built (and their spool files) before it raises the error.
 
 import { Address } from '@haraka/email-address'
 
@@ -68,46 +69,52 @@ export async function outgoingExtras(
     extra.push({ transaction: copyTxn, mailFrom: new Address(mailFrom === '' ? '<>' : mailFrom), recipients, notes })
   }
 
-  if (config.archive.IncomingBcc.length > 0 && !ownMark) {
-    await addCopy(blindCopy(config, raw), config.network.Postmaster, config.archive.IncomingBcc, { mailgw_origin: txn.uuid, mailgw_bcc: true })
-  }
-
-  const facts = messageFacts(raw)
-  const message: NotifyMessage = {
-    transaction: txn.uuid,
-    mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
-    clientIp: connection.remote.ip,
-    clientHost: confirmedClientHost(connection),
-    helo: connection.hello.host,
-    facts,
-    ownMark,
-  }
-  const notifications: { copy: DecidedCopy; rendered: RenderedNotification }[] = []
-  for (const decided of copies) {
-    const notifyCopy = toNotifyCopy(decided.outcome, quarantined, raw)
-    const { plans, skipped } = planNotifications(message, notifyCopy, decided.settings)
-    for (const reason of skipped) connection.loginfo(plugin, `${txn.uuid} copy ${decided.outcome.copy}: ${reason}`)
-    for (const plan of plans) {
-      const template = templateCache().get(decided.settings, TEMPLATE_OF[plan.kind])
-      const rendered = renderNotification(plan, message, notifyCopy, template, decided.settings, {
-        hostname: config.network.Hostname,
-        postmaster: config.network.Postmaster,
-        version: product,
-        now: new Date(),
-      }, gatewayLoopKey(config))
-      notifications.push({ copy: decided, rendered })
-      await addCopy(rendered.content, decided.settings.NotifyFromAddress, [plan.to], {
-        mailgw_origin: txn.uuid,
-        mailgw_notification: plan.kind,
-      })
-      connection.loginfo(plugin, formatDecision({ id: txn.uuid, verdict: 'info', stage: 'notify', fields: { kind: plan.kind, to: `<${plan.to}>`, reason: plan.reasons, message_id: rendered.messageId } }))
+  try {
+    if (config.archive.IncomingBcc.length > 0 && !ownMark) {
+      await addCopy(blindCopy(config, raw), config.network.Postmaster, config.archive.IncomingBcc, { mailgw_origin: txn.uuid, mailgw_bcc: true })
     }
-  }
 
-  const archived = config.archive.OutgoingArchivePath
-    ? await archiveMessages(config.archive.OutgoingArchivePath, 'outgoing', outgoingItems(message, copies, notifications))
-    : []
-  return { copies: extra, archived, discard: () => discardArchived(archived) }
+    const facts = messageFacts(raw)
+    const message: NotifyMessage = {
+      transaction: txn.uuid,
+      mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
+      clientIp: connection.remote.ip,
+      clientHost: confirmedClientHost(connection),
+      helo: connection.hello.host,
+      facts,
+      ownMark,
+    }
+    const notifications: { copy: DecidedCopy; rendered: RenderedNotification }[] = []
+    for (const decided of copies) {
+      const notifyCopy = toNotifyCopy(decided.outcome, quarantined, raw)
+      const { plans, skipped } = planNotifications(message, notifyCopy, decided.settings)
+      for (const reason of skipped) connection.loginfo(plugin, `${txn.uuid} copy ${decided.outcome.copy}: ${reason}`)
+      for (const plan of plans) {
+        const template = templateCache().get(decided.settings, TEMPLATE_OF[plan.kind])
+        const rendered = renderNotification(plan, message, notifyCopy, template, decided.settings, {
+          hostname: config.network.Hostname,
+          postmaster: config.network.Postmaster,
+          version: product,
+          now: new Date(),
+        }, gatewayLoopKey(config))
+        notifications.push({ copy: decided, rendered })
+        await addCopy(rendered.content, decided.settings.NotifyFromAddress, [plan.to], {
+          mailgw_origin: txn.uuid,
+          mailgw_notification: plan.kind,
+        })
+        connection.loginfo(plugin, formatDecision({ id: txn.uuid, verdict: 'info', stage: 'notify', fields: { kind: plan.kind, to: `<${plan.to}>`, reason: plan.reasons, message_id: rendered.messageId } }))
+      }
+    }
+
+    const archived = config.archive.OutgoingArchivePath
+      ? await archiveMessages(config.archive.OutgoingArchivePath, 'outgoing', outgoingItems(message, copies, notifications))
+      : []
+    return { copies: extra, archived, discard: () => discardArchived(archived) }
+  } catch (err) {
+    // Nothing of this message is queued, so the copies built so far must not keep their spool files.
+    for (const copy of extra) copy.transaction.message_stream.destroy()
+    throw err
+  }
 }
 
 function outgoingItems(

@@ -138,6 +138,7 @@ async function deliverCopies(
   try {
     extras = await outgoingExtras(this, connection, txn, config, copies, quarantined, PRODUCT)
   } catch (err) {
+    releaseCopyTransactions(outbound, txn)
     await removeQuarantined(quarantined)
     await discardIncoming(txn)
     connection.logerror(this, `outgoing archive or notification failed for ${txn.uuid}: ${(err as Error).message}`)

@@ -1,15 +1,15 @@
-// Incoming and outgoing archives and IncomingBcc against the real gateway, with marker engines:
-// after clean, infected and spam mail the archives hold exactly what they should, the blind copy
-// arrives once and unscanned, a blind copy sent back to the gateway gets no second blind copy, and
-// an unwritable archive gives a temporary failure.
+// Incoming and outgoing archives and IncomingBcc against the real gateway, with marker engines.
+// After clean, infected and spam mail the archives hold exactly what they should, the blind copy
+// arrives once and unscanned, and a blind copy sent back to the gateway gets no second blind copy.
+// An unwritable incoming or outgoing archive gives a temporary failure and leaves nothing behind.
 
 import assert from 'node:assert/strict'
-import { rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
-import { startTestGateway, type TestGateway } from '../helpers/gateway'
+import { PACKAGE_ROOT, startTestGateway, type TestGateway } from '../helpers/gateway'
 import { startSink, type Sink } from '../helpers/sink'
 import { freePort, sendMail } from '../helpers/smtp'
 import { bySubject, delay, ENGINE_MODULE, headerValues, infectedMessage, storeEntries, testMessage, waitUntil } from './archive-helpers'
@@ -44,11 +44,17 @@ describe('archives and blind copies', () => {
   let sink: Sink
   let incoming: string
   let outgoing: string
+  let spool: string
 
   before(async () => {
     sink = await startSink(await freePort())
     const archive = 'IncomingArchivePath=var/arch_in\nOutgoingArchivePath=var/arch_out\nIncomingBcc=archive@corp.example'
-    gateway = await startTestGateway({ conf: gatewayConf(sink.port, archive), files: { 'engines.js': ENGINE_MODULE } })
+    // Every message and copy is spooled to a file here, so a test can see that none is left behind.
+    spool = mkdtempSync(path.join(os.tmpdir(), 'mailgw-spool-'))
+    const connection = readFileSync(path.join(PACKAGE_ROOT, 'node_modules', 'Haraka', 'config', 'connection.ini'), 'utf8')
+      .replace(/^; spool_dir=.*$/m, `spool_dir=${spool}`)
+      .replace(/^; spool_after=.*$/m, 'spool_after=0')
+    gateway = await startTestGateway({ conf: gatewayConf(sink.port, archive), files: { 'engines.js': ENGINE_MODULE, 'connection.ini': connection } })
     incoming = path.join(gateway.dir, 'var', 'arch_in')
     outgoing = path.join(gateway.dir, 'var', 'arch_out')
   })
@@ -56,6 +62,7 @@ describe('archives and blind copies', () => {
   after(async () => {
     await gateway?.stop()
     await sink?.close()
+    rmSync(spool, { recursive: true, force: true })
   })
 
   it('archives clean, infected and spam mail', async () => {
@@ -159,6 +166,38 @@ describe('archives and blind copies', () => {
 
     const archived = storeEntries(incoming).find((e) => e.eml.includes('forged-verdict'))
     assert.match(archived?.eml ?? '', /^X-SPAMTEST-STATUS: Not detected\r\n/m, 'the incoming archive keeps the message as received')
+  })
+
+  it('answers 4xx when the outgoing archive is unwritable', async () => {
+    // Root ignores permissions, but no one can create a path below a regular file.
+    const saved = `${outgoing}.saved`
+    renameSync(outgoing, saved)
+    writeFileSync(outgoing, 'not a directory\n')
+    try {
+      const incomingBefore = storeEntries(incoming).length
+      const quarantine = path.join(gateway.dir, 'var', 'quarantine', 'av')
+      const quarantineBefore = storeEntries(quarantine).length
+      const sinkBefore = sink.messages.length
+
+      // The clean message would be delivered and the infected one quarantined, both with a blind copy.
+      for (const message of [testMessage('outgoing-down-clean'), infectedMessage('outgoing-down-infected')]) {
+        const result = await sendMail({ port: gateway.port, from: 'alice@outside.example', to: ['staff@corp.example'], message })
+        assert.equal(result.final?.code, 451)
+        assert.equal(result.final?.enhanced, '4.3.0')
+      }
+      await gateway.waitForOutput(/outgoing archive or notification failed/)
+      await delay(1500)
+
+      assert.equal(sink.messages.length, sinkBefore, 'nothing is delivered, blind copies included')
+      assert.equal(storeEntries(quarantine).length, quarantineBefore, 'the quarantine entry is removed')
+      assert.equal(storeEntries(incoming).length, incomingBefore, 'the incoming archive entries are removed')
+      const queued = readdirSync(path.join(gateway.dir, 'var', 'queue')).filter((name) => !name.startsWith('.'))
+      assert.deepEqual(queued, [], 'nothing is left in the outbound queue')
+      assert.deepEqual(readdirSync(spool), [], 'no spool file of the message or its copies is left')
+    } finally {
+      rmSync(outgoing, { force: true })
+      renameSync(saved, outgoing)
+    }
   })
 })
 
