@@ -75,7 +75,7 @@ export function delay(ms: number): Promise<void> {
 
 export interface StoreEntry {
   id: string
-  metadata: { status: string[]; envelope: { from: string; to: string[] }; reasons: string[]; group: string; size: number; released?: unknown[] }
+  metadata: { status: string[]; envelope: { from: string; to: string[] }; reasons: string[]; group: string; size: number; arrival: string; released?: unknown[] }
   eml: string
 }
 

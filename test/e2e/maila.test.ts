@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test'
 import { runMailgw, startTestGateway, type TestGateway } from '../helpers/gateway'
 import { startSink, type Sink } from '../helpers/sink'
 import { freePort, sendMail } from '../helpers/smtp'
-import { ENGINE_MODULE, headerValues, infectedMessage, storeEntries, testMessage, waitUntil } from './archive-helpers'
+import { delay, ENGINE_MODULE, headerValues, infectedMessage, storeEntries, testMessage, waitUntil } from './archive-helpers'
 
 const DATE = String.raw`\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}`
 
@@ -154,6 +154,50 @@ NotifyRecipient=none
     assert.ok(Date.now() - Date.parse(release.at) < 60000)
     const shown = await maila(`--archive-path=${quarantine}`, `--show-id=${infectedId}`)
     assert.match(shown.stdout, new RegExp(`^Released: ${DATE} by ${os.userInfo().username} without checks to <staff@corp\\.example>: `, 'm'))
+  })
+
+  it('sends a whole store through the gateway', async () => {
+    // The incoming archive now contains clean and infected messages, so the resent copies either
+    // arrive at the sink or go to the quarantine again.
+    const entries = storeEntries(incoming).sort((a, b) => a.metadata.arrival.localeCompare(b.metadata.arrival))
+    const clean = entries.filter((e) => e.eml.includes('clean-two'))
+    const infected = entries.filter((e) => e.eml.includes('VIRUS-MARKER'))
+    assert.ok(clean.length >= 1, 'the store contains a clean message')
+    assert.ok(infected.length >= 1, 'the store contains an infected message')
+    assert.equal(clean.length + infected.length, entries.length)
+    const sinkBefore = sink.messages.length
+    const quarantineBefore = storeEntries(quarantine).length
+
+    const result = await maila('-c', gateway.configFile, `--archive-path=${incoming}`, '--send-all')
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stderr, '', 'no progress output for a pipe')
+    const lines = result.stdout.trimEnd().split('\n')
+    assert.equal(lines.length, entries.length + 1)
+    for (const [index, entry] of entries.entries()) {
+      assert.match(lines[index], new RegExp(`^${entry.id}: sent through the gateway to <staff@corp\\.example>: 250 [^\\n]+$`))
+    }
+    assert.equal(lines[entries.length], `Total: ${entries.length} of ${entries.length} archived messages sent.`)
+
+    await sink.waitFor(sinkBefore + clean.length)
+    await waitUntil(() => storeEntries(quarantine).length === quarantineBefore + infected.length, 'the infected messages quarantined again')
+    await delay(1000)
+    const resent = sink.messages.slice(sinkBefore)
+    assert.equal(resent.length, clean.length, 'only the clean messages are delivered')
+    for (const message of resent) {
+      assert.deepEqual(headerValues(message.raw, 'Subject'), ['clean-two'])
+      assert.match(headerValues(message.raw, 'X-Anti-Virus')[0] ?? '', /check: \d{8} clean$/)
+    }
+
+    for (const entry of entries) {
+      const released = storeEntries(incoming).find((e) => e.id === entry.id)?.metadata.released as { checked: boolean; to: string[]; reply: string; by: string }[]
+      const before = entry.metadata.released?.length ?? 0
+      assert.equal(released.length, before + 1, `${entry.id} has one more release`)
+      const release = released[released.length - 1]
+      assert.equal(release.checked, true)
+      assert.deepEqual(release.to, ['staff@corp.example'])
+      assert.equal(release.by, os.userInfo().username)
+      assert.match(release.reply, /^250 /)
+    }
   })
 
   it('removes one and then all messages', async () => {

@@ -1,6 +1,7 @@
-// Notifications and DSNs against the real gateway: administrator, recipient and sender
-// notifications arrive with their macros rendered, the null sender and the probably forged
-// sender of infected mail get none, a rejected recipient gives a DSN from the dsn template, and a
+// Notifications and DSNs against the real gateway. Administrator, recipient and sender
+// notifications arrive with their macros rendered, and a group's own templates serve that group's
+// copy. The null sender and the probably forged sender of infected mail get none. A rejected
+// recipient gives a DSN from the dsn template, which is also kept in the outgoing archive. A
 // broken template stops `mailgw start` with FILE:LINE.
 
 import assert from 'node:assert/strict'
@@ -18,6 +19,21 @@ function batMessage(subject: string): string {
     'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="b1"',
   ])
+}
+
+/** Builds a notification template of the vip group, with `kind` in its Subject so a test can tell the notices apart. */
+function groupTemplate(kind: string): string {
+  return [
+    'From: VIP desk \\<%NOTIFY_FROM%\\>',
+    'To: %NOTIFY_TO%',
+    `Subject: [vip ${kind}] %SUBJECT%`,
+    'Date: %DATE%',
+    'Message-ID: %NOTIFY_MESSAGE_ID%',
+    'MIME-Version: 1.0',
+    '',
+    'Group %GROUP% held a message for <FOR RECIPIENTS == "*">%RECIPIENTS% </FOR>as %QUARANTINE_ID%.',
+    '',
+  ].join('\n')
 }
 
 describe('notifications', () => {
@@ -59,8 +75,16 @@ NotifyRecipient=av/infected
 NotifySender=av/infected,av/filtered
 AdminNotifyAddress=secadmin@corp.example
 NotifyFromAddress=mailgw@corp.example
+
+[mailgw.group:vip]
+Recipients=vip@corp.example
+NotifyAdminTemplate=../vip-admin.tmpl
+NotifyRecipientTemplate=../vip-recipient.tmpl
 `
-    gateway = await startTestGateway({ conf, files: { 'engines.js': ENGINE_MODULE } })
+    gateway = await startTestGateway({
+      conf,
+      files: { 'engines.js': ENGINE_MODULE, 'vip-admin.tmpl': groupTemplate('admin'), 'vip-recipient.tmpl': groupTemplate('recipient') },
+    })
   })
 
   after(async () => {
@@ -147,6 +171,24 @@ NotifyFromAddress=mailgw@corp.example
     assert.equal(to('carol@outside.example').length, 1, 'Haraka sends no DSN of its own')
   })
 
+  it('archives the DSN', async () => {
+    const outgoing = storeEntries(path.join(gateway.dir, 'var', 'arch_out'))
+    const dsns = outgoing.filter((e) => e.metadata.envelope.to.includes('carol@outside.example'))
+    assert.equal(dsns.length, 1)
+    const dsn = dsns[0]
+    assert.deepEqual(dsn.metadata.status, ['outgoing'])
+    assert.equal(dsn.metadata.envelope.from, '')
+    assert.match(dsn.metadata.reasons[0], /^delivery status notification for \S+$/)
+    assert.deepEqual(headerValues(Buffer.from(dsn.eml), 'Subject'), ['Undelivered Mail Returned to Sender: dsn-check'])
+    assert.match(dsn.eml, /Final-Recipient: rfc822; nobody@corp\.example\r\nAction: failed\r\nStatus: 5\.1\.1/)
+
+    // Haraka's outbound queue adds its own Received field in front of the archived bytes.
+    const delivered = to('carol@outside.example')[0].raw.toString('utf8')
+    assert.ok(delivered.endsWith(`\r\n${dsn.eml}`), 'the archive keeps the DSN as sent')
+    const bounced = outgoing.filter((e) => e.metadata.envelope.to.includes('nobody@corp.example'))
+    assert.equal(bounced.length, 1, 'the bounced copy stays in the archive')
+  })
+
   it('caps the headers a DSN returns', async () => {
     // 2000 fields of 250 bytes: about 500 KB that a forged sender wants reflected to its victim.
     const filler = Array.from({ length: 2000 }, (_, i) => `X-Filler-${i}: ${'backscatter '.repeat(20)}`)
@@ -167,6 +209,30 @@ NotifyFromAddress=mailgw@corp.example
     assert.match(returned, /\r\nX-Mailgw-Omitted: the header fields after the first 16384 bytes were left out\r\n\r\n--dsn-/)
     assert.doesNotMatch(returned, /X-Filler-1999:/)
     assert.match(returned, /X-Filler-\d+: (backscatter ){20}\r\nX-Mailgw-Omitted:/, 'the cut is at a field boundary')
+  })
+
+  it('uses the templates of the group', async () => {
+    const before = messages.length
+    const result = await sendMail({ port: gateway.port, from: 'dave@outside.example', to: ['staff@corp.example', 'vip@corp.example'], message: infectedMessage('group-templates') })
+    assert.equal(result.final?.code, 250)
+    const received = (address: string) => messages.slice(before).filter((m) => m.to.includes(address))
+    await waitUntil(() => received('secadmin@corp.example').length === 2 && received('vip@corp.example').length === 1 && received('staff@corp.example').length === 1, 'two admin and two recipient notifications')
+
+    const quarantine = storeEntries(path.join(gateway.dir, 'var', 'quarantine', 'av')).filter((e) => e.eml.includes('group-templates'))
+    const vipEntry = quarantine.find((e) => e.metadata.group === 'vip')
+    assert.ok(vipEntry, 'the vip copy is quarantined')
+
+    const vip = received('vip@corp.example')[0]
+    assert.deepEqual(headerValues(vip.raw, 'Subject'), ['[vip recipient] group-templates'])
+    assert.deepEqual(headerValues(vip.raw, 'From'), ['VIP desk <mailgw@corp.example>'])
+    assert.match(body(vip), new RegExp(`Group vip held a message for vip@corp\\.example as ${vipEntry.id}\\.`))
+    const staff = received('staff@corp.example')[0]
+    assert.deepEqual(headerValues(staff.raw, 'Subject'), ['[mailgw] A message to you was checked: group-templates'], 'the policy copy gets the shipped template')
+
+    const adminSubjects = received('secadmin@corp.example').map((m) => headerValues(m.raw, 'Subject')[0]).sort()
+    assert.deepEqual(adminSubjects, ['[mailgw] av/infected in message from dave@outside.example', '[vip admin] group-templates'])
+    const vipAdmin = received('secadmin@corp.example').find((m) => headerValues(m.raw, 'Subject')[0] === '[vip admin] group-templates')
+    assert.match(body(vipAdmin as ReceivedMessage), new RegExp(`Group vip held a message for vip@corp\\.example as ${vipEntry.id}\\.`), 'the admin copy is about the vip copy only')
   })
 })
 
