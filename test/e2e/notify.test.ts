@@ -5,7 +5,7 @@
 // broken template stops `mailgw start` with FILE:LINE.
 
 import assert from 'node:assert/strict'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 
@@ -246,6 +246,7 @@ describe('template check at start', () => {
     const port = await freePort()
     writeFileSync(conf, `[mailgw.network]\nListenOn=127.0.0.1:${port}\nHostname=gw.test.example\nPostmaster=admin@corp.example\n\n[mailgw.policy]\n`)
     const result = await runMailgw(['start', '-c', conf, '--run-dir', path.join(dir, 'run')])
+    rmSync(dir, { recursive: true, force: true })
     assert.equal(result.code, 1)
     assert.match(result.stderr, new RegExp(`${templates.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/admin\\.tmpl:5: <FOR NOTIFY_REASON \\.\\.\\.> is not closed`))
     assert.match(result.stderr, /not starting because a notification template is invalid/)
