@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import {
   firstMatch,
   heloTestHolds,
@@ -16,6 +16,7 @@ import { parseRule, type ClientRule, type HeloRule, type RuleKey } from '../../s
 import { matchAddressMask, matchMask } from '../../src/match/mask'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mailgw-rules-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
 let lineNo = 0
 
 function rule(key: 'ConnectRule' | 'RelayRule', text: string): ClientRule
