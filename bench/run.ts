@@ -8,19 +8,18 @@
 //   --sizes 4k,100k,mixed   message sets (default all three)
 //   --workers 1,2      Haraka worker counts (default 1 and 2)
 //   --no-memory        skip the 50 MB message check
+//   --minutes N        time bound of the whole benchmark (default 45; rows past it are reported as skipped)
+//   --out NAME         write bench/results/NAME.{md,json} (default latest, or quick with --quick)
 // BENCH_KEEP=1 in the environment keeps the scratch directory with every row's log.
 
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { startClamd } from '../src/av/clamd-service'
-import { startTestDns, type TestDns } from '../test/helpers/dns'
-import { freePort } from '../test/helpers/smtp'
-import { stopChildrenOnSignal, trackPid } from './lib/children'
+import { stopChildrenOnSignal } from './lib/children'
 import { waitForIdle } from './lib/idle'
 import { measureRun, readMessageFile, syntheticMessage, type RunResult, type Workload } from './lib/load'
-import { missingPostfixTools, startSmtpSink } from './lib/postfix-tools'
+import { missingPostfixTools } from './lib/postfix-tools'
+import { startServices } from './lib/services'
 import { median } from './lib/stats'
 import { fixed, markdownTable, textTable } from './lib/table'
 import { machineInfo, type MachineInfo } from './lib/machine'
@@ -29,7 +28,7 @@ import { gatewayRows, rspamdInstalled } from './rows/gateway'
 import { limitRow } from './rows/limit'
 import { postfixAmavisRow } from './rows/postfix-amavis'
 import { stockHarakaRow } from './rows/stock-haraka'
-import type { Row, SharedServices } from './rows/types'
+import type { Row } from './rows/types'
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..')
 
@@ -40,10 +39,12 @@ interface Options {
   sizes: string[]
   workers: number[]
   memory: boolean
+  minutes: number
+  out: string | null
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { quick: false, runs: 3, rows: null, sizes: ['4k', '100k', 'mixed'], workers: [1, 2], memory: true }
+  const opts: Options = { quick: false, runs: 3, rows: null, sizes: ['4k', '100k', 'mixed'], workers: [1, 2], memory: true, minutes: 45, out: null }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -57,6 +58,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--sizes') opts.sizes = value().split(',')
     else if (a === '--workers') opts.workers = value().split(',').map(Number)
     else if (a === '--no-memory') opts.memory = false
+    else if (a === '--minutes') opts.minutes = Math.max(1, Number(value()))
+    else if (a === '--out') opts.out = value()
     else throw new Error(`unknown option ${a}; see the comment at the top of bench/run.ts`)
   }
   for (const s of opts.sizes) if (!['4k', '100k', 'mixed'].includes(s)) throw new Error(`unknown message set ${s}: use 4k, 100k or mixed`)
@@ -97,38 +100,6 @@ interface Cell {
   idleWarnings: string[]
 }
 
-async function startServices(workDir: string, log: (s: string) => void): Promise<{ services: SharedServices; stop: () => Promise<void>; sinkCount: () => number; sink: Awaited<ReturnType<typeof startSmtpSink>> }> {
-  const sinkPort = await freePort()
-  const sink = await startSmtpSink(sinkPort, path.join(workDir, 'smtp-sink.log'))
-  let clamd: Awaited<ReturnType<typeof startClamd>> | null = null
-  try {
-    clamd = await startClamd({ stateDir: path.join(workDir, 'clamd'), socket: { tcp: { host: '127.0.0.1', port: await freePort() } } })
-    trackPid(clamd.pid)
-  } catch (err) {
-    log(`NOTE: clamd did not start, so the clamd rows are skipped: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  let dns: TestDns | null = null
-  try {
-    dns = await startTestDns()
-  } catch (err) {
-    log(`NOTE: the loopback DNS server did not start: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  // The anti-spam DNS checks get answers for the benchmark names: the client is not listed, the
-  // sender domain has an MX and an SPF record that permits loopback.
-  dns?.set('client.bench.example', { A: ['127.0.0.1'], MX: [{ exchange: 'client.bench.example', priority: 10 }], TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] })
-  dns?.reverse('127.0.0.1', 'client.bench.example')
-  const dhparams = execFileSync('openssl', ['dhparam', '-dsaparam', '2048'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()
-  return {
-    services: { sinkPort, clamd: clamd ? { address: clamd.address, pid: clamd.pid } : null, dnsPort: dns?.port ?? null, packageRoot: PACKAGE_ROOT, workDir, dhparams },
-    sink,
-    sinkCount: () => sink.count(),
-    stop: async () => {
-      await clamd?.stop()
-      await dns?.close()
-      await sink.stop()
-    },
-  }
-}
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2))
@@ -142,7 +113,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'mailgw-bench-'))
   const { services, stop, sink } = await startServices(workDir, log)
   const sessions = 20
-  const deadlineAt = Date.now() + (opts.quick ? 5 : 25) * 60 * 1000
+  const deadlineAt = Date.now() + (opts.quick ? 5 : opts.minutes) * 60 * 1000
   const rows: Row[] = [limitRow, stockHarakaRow, ...gatewayRows, postfixAmavisRow].filter((r) => r.id === 'limit' || !opts.rows || opts.rows.includes(r.id))
   const sets = workloads(opts.sizes)
   const cells: Cell[] = []
@@ -273,7 +244,7 @@ function report(cells: Cell[], sets: Workload[], opts: Options, machine: Machine
 
   const outDir = path.join(PACKAGE_ROOT, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
-  const name = opts.quick ? 'quick' : 'latest'
+  const name = opts.out ?? (opts.quick ? 'quick' : 'latest')
   writeFileSync(path.join(outDir, `${name}.md`), md.join('\n'))
   writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify({ machine, options: opts, memory,
     cells: cells.map((c) => ({ row: c.row.id, title: c.row.title, workers: c.workers, workload: c.workload, skipped: c.skipped ?? null, idleWarnings: c.idleWarnings, runs: c.runs })) }, null, 2))
