@@ -25,9 +25,39 @@ export async function createCopyTransaction(
   txn.rcpt_to = recipients
   Object.assign(txn.notes, notes)
 
-  for (const line of wireLines(content)) txn.add_data(line)
+  for (const chunk of wireChunks(content)) txn.add_data(chunk)
   await new Promise<void>((resolve) => txn.end_data(() => resolve()))
   return txn
+}
+
+/**
+ * Splits a message for Transaction.add_data: the header lines one by one up to the empty line,
+ * because Haraka parses the header from them, then the whole body as one dot-stuffed CRLF chunk.
+ * Haraka passes body data to message_stream unchanged when parse_body is off (as on these
+ * transactions), and one chunk spares a Buffer object per body line for large messages.
+ */
+export function wireChunks(content: Buffer): Buffer[] {
+  const lines = wireLines(headerPart(content))
+  const separator = lines.findIndex((l) => l.length === 2)
+  if (separator === -1) return wireLines(content)
+
+  const bodyStart = content.length - bodyLength(content)
+  const body = content.subarray(bodyStart)
+  if (body.length === 0) return lines
+  const text = body.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/(^|\r\n)\./g, '$1..')
+  const ending = text.endsWith('\r\n') ? '' : '\r\n'
+  return [...lines, Buffer.from(text + ending, 'latin1')]
+}
+
+/** The header block and its empty line, or the whole message when it has no empty line. */
+function headerPart(content: Buffer): Buffer {
+  return content.subarray(0, content.length - bodyLength(content))
+}
+
+function bodyLength(content: Buffer): number {
+  const match = /\r?\n\r?\n/.exec(content.subarray(0, Math.min(content.length, 1 << 20)).toString('latin1'))
+  if (!match) return 0
+  return content.length - (match.index + match[0].length)
 }
 
 /** Splits a message into CRLF-terminated, dot-stuffed lines. */
