@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { splitMessage } from '../../src/mime';
-import { FIXTURES, messageWith, splitRaw } from '../helpers/av-messages';
+import { FIXTURES, messageWith, splitRaw, localClamdPreamble } from '../helpers/av-messages';
 import { encryptedZip } from '../helpers/clamd';
-import { PACKAGE_ROOT, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { startSink, type Sink } from '../helpers/sink';
 import { freePort, sendMail } from '../helpers/smtp';
 
@@ -19,21 +19,7 @@ const archiveFixture = (name: string): Buffer => fs.readFileSync(path.join(FIXTU
 
 function conf(sinkPort: number): string {
   return `
-[mailgw.network]
-ListenOn=127.0.0.1:%PORT%
-Hostname=gw.test.example
-Postmaster=admin@corp.example
-ProtectedDomains=*.example
-
-[mailgw.forward]
-ForwardRoute=* [127.0.0.1:${sinkPort}]
-
-[mailgw.local]
-Clamd=true
-
-[mailgw.options]
-TemplatesPath=${path.join(PACKAGE_ROOT, 'config', 'templates')}
-
+${localClamdPreamble(sinkPort)}
 [mailgw.policy]
 CheckSpam=false
 BlockMessage=

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { splitMessage } from '../../src/mime';
-import { FIXTURES, messageWith, splitRaw } from '../helpers/av-messages';
+import { FIXTURES, messageWith, splitRaw, localClamdPreamble } from '../helpers/av-messages';
 import { zipOf } from '../helpers/archives';
 import { eicar, encryptedZip } from '../helpers/clamd';
-import { PACKAGE_ROOT, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { startSink, type Sink } from '../helpers/sink';
 import { freePort, sendMail } from '../helpers/smtp';
 
@@ -21,21 +21,7 @@ const eicarFile = () => ({ filename: 'eicar.com', contentType: 'application/octe
 
 function conf(sinkPort: number): string {
   return `
-[mailgw.network]
-ListenOn=127.0.0.1:%PORT%
-Hostname=gw.test.example
-Postmaster=admin@corp.example
-ProtectedDomains=*.example
-
-[mailgw.forward]
-ForwardRoute=* [127.0.0.1:${sinkPort}]
-
-[mailgw.local]
-Clamd=true
-
-[mailgw.options]
-TemplatesPath=${path.join(PACKAGE_ROOT, 'config', 'templates')}
-
+${localClamdPreamble(sinkPort)}
 # KMG guide: maximum speed mode (5.4.1), as written.
 [mailgw.policy]
 SpamRateLimit=minimum

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { splitMessage } from '../../src/mime';
-import { messageWith, splitRaw } from '../helpers/av-messages';
+import { messageWith, splitRaw, localClamdPreamble } from '../helpers/av-messages';
 import { eicar } from '../helpers/clamd';
-import { PACKAGE_ROOT, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { startTestGateway, type TestGateway } from '../helpers/gateway';
 import { startSink, type Sink } from '../helpers/sink';
 import { freePort, sendMail } from '../helpers/smtp';
 
@@ -18,21 +18,7 @@ const RECOVERY_TIMEOUT_MS = 30_000;
 
 function conf(sinkPort: number): string {
   return `
-[mailgw.network]
-ListenOn=127.0.0.1:%PORT%
-Hostname=gw.test.example
-Postmaster=admin@corp.example
-ProtectedDomains=*.example
-
-[mailgw.forward]
-ForwardRoute=* [127.0.0.1:${sinkPort}]
-
-[mailgw.local]
-Clamd=true
-
-[mailgw.options]
-TemplatesPath=${path.join(PACKAGE_ROOT, 'config', 'templates')}
-
+${localClamdPreamble(sinkPort)}
 [mailgw.policy]
 CheckSpam=false
 BlockMessage=

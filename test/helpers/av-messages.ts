@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_ROOT } from './gateway';
 
 export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
 
@@ -95,4 +96,26 @@ function uuencode(filename: string, data: Buffer): string {
   }
   lines.push('`', 'end');
   return lines.join('\r\n');
+}
+
+/**
+ * Returns the mailgw.conf sections that every private-clamd test shares: the gateway on %PORT%,
+ * every domain ending in .example routed to the sink, a private clamd and the shipped templates.
+ */
+export function localClamdPreamble(sinkPort: number): string {
+  return `[mailgw.network]
+ListenOn=127.0.0.1:%PORT%
+Hostname=gw.test.example
+Postmaster=admin@corp.example
+ProtectedDomains=*.example
+
+[mailgw.forward]
+ForwardRoute=* [127.0.0.1:${sinkPort}]
+
+[mailgw.local]
+Clamd=true
+
+[mailgw.options]
+TemplatesPath=${path.join(PACKAGE_ROOT, 'config', 'templates')}
+`;
 }
