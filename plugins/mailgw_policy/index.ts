@@ -252,8 +252,8 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
     clientHost: confirmedClientHost(connection),
     helo: connection.hello.host,
   }
-  // XCLIENT runs the connect stage again for the address it names; results stored for any other
-  // address (the proxy's own) must not stand for this client.
+  // XCLIENT runs the connect stage again for the address it names. Results stored for any other
+  // address, such as the proxy's own, do not describe this client, so they are not passed on.
   const dnsbl = dnsblResults(connection)
   if (dnsbl?.ip === context.clientIp) context.clientDnsbl = dnsbl
   const karma = karmaScore(connection)

@@ -150,7 +150,11 @@ export async function waitForListeners(addresses: { host: string; port: number }
 
 function canConnect(addr: { host: string; port: number }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host, port: addr.port })
+    // A wildcard listener is reached through loopback of the same family.
+    let host = addr.host
+    if (host === '0.0.0.0') host = '127.0.0.1'
+    else if (host === '::') host = '::1'
+    const socket = net.connect({ host, port: addr.port })
     socket.once('connect', () => {
       socket.destroy()
       resolve(true)

@@ -1,4 +1,4 @@
-// Builds the Haraka instance directory that `mailgw start` runs. It holds the administrator's
+// Builds the Haraka instance directory that `mailgw start` runs. It contains the administrator's
 // Haraka files from the directory of mailgw.conf, and the settings that mailgw.conf owns are
 // written over them: listen addresses, host name, workers, limits, the retry schedule, the queue
 // directory and the DSN text. Haraka then reads ordinary files, so what it runs with can be

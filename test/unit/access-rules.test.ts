@@ -159,9 +159,13 @@ describe('HELO and MAIL FROM tests', () => {
     const same = { kind: 'known' as const, addresses: ['192.0.2.1', '2001:db8::1'], clientIp: '192.0.2.1' }
     const diff = { kind: 'known' as const, addresses: ['192.0.2.9'], clientIp: '192.0.2.1' }
     const none = { kind: 'known' as const, addresses: [], clientIp: '192.0.2.1' }
-    assert.ok(heloTestHolds('same_ip', same) && !heloTestHolds('diff_ip', same) && heloTestHolds('has_ip', same))
-    assert.ok(heloTestHolds('diff_ip', diff) && !heloTestHolds('same_ip', diff))
-    assert.ok(heloTestHolds('no_ip', none) && !heloTestHolds('diff_ip', none))
+    assert.equal(heloTestHolds('same_ip', same), true)
+    assert.equal(heloTestHolds('diff_ip', same), false)
+    assert.equal(heloTestHolds('has_ip', same), true)
+    assert.equal(heloTestHolds('diff_ip', diff), true)
+    assert.equal(heloTestHolds('same_ip', diff), false)
+    assert.equal(heloTestHolds('no_ip', none), true)
+    assert.equal(heloTestHolds('diff_ip', none), false)
   })
 
   it('match only any when DNS failed', () => {
