@@ -56,6 +56,8 @@ declare namespace Haraka {
   }
 
   interface MessageStream {
+    /** Bytes stored so far, dot-stuffed and with the line ends as received. */
+    bytes_read: number
     get_data(cb: (buf: Buffer) => void): void
     get_data(options: Record<string, unknown>, cb: (buf: Buffer) => void): void
     pipe<T extends NodeJS.WritableStream>(dest: T, options?: Record<string, unknown>): T

@@ -9,6 +9,7 @@
 
 import { formatDecision } from '../../src/log/decision'
 import { constants, DSN, safeHook } from '../shared/plugin'
+import { receivedMessage } from '../shared/message'
 import { gatewayConfig } from '../shared/runtime'
 import { archiveIncoming } from './incoming'
 import { gatewayLoopKey } from './runtime'
@@ -23,7 +24,8 @@ export const archive_incoming = safeHook('data_post', async function (this: Hara
   if (!txn) return
 
   const config = gatewayConfig()
-  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data((buf) => resolve(buf)))
+  // Read once and kept for mailgw_policy, which runs next on the same transaction.
+  const raw = await receivedMessage(txn)
   const mailFrom = txn.mail_from.isNull() ? '' : txn.mail_from.address
   try {
     const notes = await archiveIncoming(config, raw, {

@@ -8,8 +8,7 @@
 //   - the notifications that NotifyAdmin, NotifyRecipient and NotifySender ask for, from
 //     NotifyFromAddress, each with the loop mark;
 // and it writes to OutgoingArchivePath every copy queued for delivery, every blocked copy and every
-// notification. `discard` removes those archive entries again when queueing fails. When this step
-// fails itself, it destroys the copies it built (and their spool files) before it raises the error.
+// notification. `discard` removes those archive entries again when queueing fails.
 
 import { Address } from '@haraka/email-address'
 
@@ -17,15 +16,15 @@ import { archiveMessages, discardArchived, type ArchiveItem, type ArchivedEntry 
 import { LOOP_HEADER, loopMarkValue } from '../../src/archive/loop-mark'
 import type { MailgwConfig, PolicySettings } from '../../src/config'
 import { formatDecision } from '../../src/log/decision'
-import { splitMessage } from '../../src/mime/objects'
 import { messageFacts, type MessageFacts } from '../../src/notify/message-facts'
 import { planNotifications, renderNotification, type NotifyCopy, type NotifyMessage, type RenderedNotification } from '../../src/notify/notifier'
 import type { TemplateKey } from '../../src/notify/template-config'
 import type { CopyOutcome } from '../../src/pipeline/copy'
 import type { QuarantinedEntry } from '../../src/pipeline/quarantine'
-import { editHeaders } from '../../src/pipeline/rewrite'
+import type { MessageContent } from '../../src/message/content'
+import { editHeaderParts } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
-import { createCopyTransaction } from '../mailgw_policy/copies'
+import { copySource } from '../mailgw_policy/copies'
 import { confirmedClientHost } from '../shared/client'
 import type { OutboundCopy } from '../mailgw_policy/enqueue'
 import { incomingNotes } from './incoming'
@@ -57,64 +56,57 @@ export async function outgoingExtras(
   copies: readonly DecidedCopy[],
   quarantined: readonly QuarantinedEntry[],
   product: string,
+  raw: Buffer,
 ): Promise<OutgoingExtras> {
-  const raw = await new Promise<Buffer>((resolve) => txn.message_stream.get_data((buf) => resolve(buf)))
   const { ownMark } = incomingNotes(txn)
-  const transactions = plugin.haraka_require('transaction') as Parameters<typeof createCopyTransaction>[0]
   const extra: OutboundCopy[] = []
   let serial = 0
-  const addCopy = async (content: Buffer, mailFrom: string, to: string[], notes: Record<string, unknown>) => {
+  const addCopy = (content: MessageContent, mailFrom: string, to: string[], notes: Record<string, unknown>) => {
     const recipients = to.map((a) => new Address(a))
-    const copyTxn = await createCopyTransaction(transactions, txn, `${txn.uuid}.x${++serial}`, content, recipients, notes)
-    extra.push({ transaction: copyTxn, mailFrom: new Address(mailFrom === '' ? '<>' : mailFrom), recipients, notes })
+    const sender = new Address(mailFrom === '' ? '<>' : mailFrom)
+    extra.push({ transaction: copySource(`${txn.uuid}.x${++serial}`, sender, content, notes), mailFrom: sender, recipients, notes })
   }
 
-  try {
-    if (config.archive.IncomingBcc.length > 0 && !ownMark) {
-      await addCopy(blindCopy(config, raw), config.network.Postmaster, config.archive.IncomingBcc, { mailgw_origin: txn.uuid, mailgw_bcc: true })
-    }
-
-    const facts = messageFacts(raw)
-    const message: NotifyMessage = {
-      transaction: txn.uuid,
-      mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
-      clientIp: connection.remote.ip,
-      clientHost: confirmedClientHost(connection),
-      helo: connection.hello.host,
-      facts,
-      ownMark,
-    }
-    const notifications: { copy: DecidedCopy; rendered: RenderedNotification }[] = []
-    for (const decided of copies) {
-      const notifyCopy = toNotifyCopy(decided.outcome, quarantined, raw)
-      const { plans, skipped } = planNotifications(message, notifyCopy, decided.settings)
-      for (const reason of skipped) connection.loginfo(plugin, `${txn.uuid} copy ${decided.outcome.copy}: ${reason}`)
-      for (const plan of plans) {
-        const template = templateCache().get(decided.settings, TEMPLATE_OF[plan.kind])
-        const rendered = renderNotification(plan, message, notifyCopy, template, decided.settings, {
-          hostname: config.network.Hostname,
-          postmaster: config.network.Postmaster,
-          version: product,
-          now: new Date(),
-        }, gatewayLoopKey(config))
-        notifications.push({ copy: decided, rendered })
-        await addCopy(rendered.content, decided.settings.NotifyFromAddress, [plan.to], {
-          mailgw_origin: txn.uuid,
-          mailgw_notification: plan.kind,
-        })
-        connection.loginfo(plugin, formatDecision({ id: txn.uuid, verdict: 'info', stage: 'notify', fields: { kind: plan.kind, to: `<${plan.to}>`, reason: plan.reasons, message_id: rendered.messageId } }))
-      }
-    }
-
-    const archived = config.archive.OutgoingArchivePath
-      ? await archiveMessages(config.archive.OutgoingArchivePath, 'outgoing', outgoingItems(message, copies, notifications))
-      : []
-    return { copies: extra, archived, discard: () => discardArchived(archived) }
-  } catch (err) {
-    // Nothing of this message is queued, so the copies built so far must not keep their spool files.
-    for (const copy of extra) copy.transaction.message_stream.destroy()
-    throw err
+  if (config.archive.IncomingBcc.length > 0 && !ownMark) {
+    addCopy(blindCopy(config, raw), config.network.Postmaster, config.archive.IncomingBcc, { mailgw_origin: txn.uuid, mailgw_bcc: true })
   }
+
+  const facts = messageFacts(raw)
+  const message: NotifyMessage = {
+    transaction: txn.uuid,
+    mailFrom: txn.mail_from.isNull() ? '' : txn.mail_from.address,
+    clientIp: connection.remote.ip,
+    clientHost: confirmedClientHost(connection),
+    helo: connection.hello.host,
+    facts,
+    ownMark,
+  }
+  const notifications: { copy: DecidedCopy; rendered: RenderedNotification }[] = []
+  for (const decided of copies) {
+    const notifyCopy = toNotifyCopy(decided.outcome, quarantined)
+    const { plans, skipped } = planNotifications(message, notifyCopy, decided.settings)
+    for (const reason of skipped) connection.loginfo(plugin, `${txn.uuid} copy ${decided.outcome.copy}: ${reason}`)
+    for (const plan of plans) {
+      const template = templateCache().get(decided.settings, TEMPLATE_OF[plan.kind])
+      const rendered = renderNotification(plan, message, notifyCopy, template, decided.settings, {
+        hostname: config.network.Hostname,
+        postmaster: config.network.Postmaster,
+        version: product,
+        now: new Date(),
+      }, gatewayLoopKey(config))
+      notifications.push({ copy: decided, rendered })
+      addCopy([rendered.content], decided.settings.NotifyFromAddress, [plan.to], {
+        mailgw_origin: txn.uuid,
+        mailgw_notification: plan.kind,
+      })
+      connection.loginfo(plugin, formatDecision({ id: txn.uuid, verdict: 'info', stage: 'notify', fields: { kind: plan.kind, to: `<${plan.to}>`, reason: plan.reasons, message_id: rendered.messageId } }))
+    }
+  }
+
+  const archived = config.archive.OutgoingArchivePath
+    ? await archiveMessages(config.archive.OutgoingArchivePath, 'outgoing', outgoingItems(message, copies, notifications))
+    : []
+  return { copies: extra, archived, discard: () => discardArchived(archived) }
 }
 
 function outgoingItems(
@@ -150,9 +142,8 @@ function outgoingItems(
   return items
 }
 
-function toNotifyCopy(outcome: CopyOutcome, quarantined: readonly QuarantinedEntry[], raw: Buffer): NotifyCopy {
+function toNotifyCopy(outcome: CopyOutcome, quarantined: readonly QuarantinedEntry[]): NotifyCopy {
   const objects = outcome.objects ?? []
-  const sizes = objects.length > 0 ? new Map(splitMessage(raw).objects.map((o) => [o.id, o.size])) : new Map<string, number>()
   return {
     copy: outcome.copy,
     group: outcome.group,
@@ -160,7 +151,7 @@ function toNotifyCopy(outcome: CopyOutcome, quarantined: readonly QuarantinedEnt
     delivered: outcome.deliver,
     statuses: outcome.actions.statuses,
     spam: outcome.spam?.status ?? null,
-    objects: objects.map((o) => ({ id: o.id, filename: o.filename, contentType: o.contentType, size: sizes.get(o.id) ?? null, status: o.status, detail: o.detail, action: o.action })),
+    objects: objects.map((o) => ({ id: o.id, filename: o.filename, contentType: o.contentType, size: o.size ?? null, status: o.status, detail: o.detail, action: o.action })),
     block: outcome.actions.block,
     notifyAdmin: outcome.actions.notifyAdmin,
     notifyRecipient: outcome.actions.notifyRecipient,
@@ -170,13 +161,12 @@ function toNotifyCopy(outcome: CopyOutcome, quarantined: readonly QuarantinedEnt
   }
 }
 
-/** Builds the IncomingBcc copy: the received bytes without verdict fields, with the loop mark. */
-export function blindCopy(config: MailgwConfig, raw: Buffer): Buffer {
-  return withLoopMark(config, editHeaders(raw, { remove: isVerdictHeader }))
-}
-
-function withLoopMark(config: MailgwConfig, raw: Buffer): Buffer {
+/**
+ * Builds the IncomingBcc copy: the received bytes without verdict fields, with the loop mark. The
+ * body stays a view of `raw`.
+ */
+export function blindCopy(config: MailgwConfig, raw: Buffer): MessageContent {
   const facts: MessageFacts = messageFacts(raw)
   const mark = `${LOOP_HEADER}: ${loopMarkValue(gatewayLoopKey(config), config.network.Hostname, facts.messageId)}\r\n`
-  return Buffer.concat([Buffer.from(mark), raw])
+  return [Buffer.from(mark), ...editHeaderParts(raw, { remove: isVerdictHeader })]
 }

@@ -1,77 +1,56 @@
-// Builds the Haraka transaction that carries one virtual copy: a fresh transaction whose message
-// source holds only this copy's bytes, so edits to one copy never reach another. Lines are added
-// the way Haraka stores received data (CRLF line ends, dot-stuffed), which is what the outbound
-// queue writer expects when it pipes message_stream with dot_stuffed: false.
+// The source of one queued copy: what outbound.TODOItem and process_delivery read from a
+// transaction (uuid, mail_from, notes, and message_stream.pipe into the queue file), built from
+// the copy's content ranges instead of a Haraka transaction. A Haraka transaction would store the
+// copy again, in memory or in a spool file; this source writes the ranges straight into the queue
+// file, slice by slice and waiting for the file stream to drain, so a copy of a large message
+// costs only its header and one slice.
 
-interface TransactionModule {
-  createTransaction(uuid: string, cfg: unknown): Haraka.Transaction
+import { once } from 'node:events'
+
+import type { MessageContent } from '../../src/message/content'
+import { wireChunks } from '../../src/message/wire'
+
+export interface CopySource {
+  uuid: string
+  mail_from: Haraka.Address
+  notes: Record<string, unknown>
+  message_stream: CopyStream
 }
 
-const LF = 0x0a
-const CR = 0x0d
-const DOT = 0x2e
-
-export async function createCopyTransaction(
-  transactions: TransactionModule,
-  original: Haraka.Transaction,
-  uuid: string,
-  content: Buffer,
-  recipients: Haraka.Address[],
-  notes: Record<string, unknown>,
-): Promise<Haraka.Transaction> {
-  // The original's cfg carries the spooling settings (spool_dir, spool_after) of this server.
-  const txn = transactions.createTransaction(uuid, (original as unknown as { cfg?: unknown }).cfg ?? {})
-  txn.mail_from = original.mail_from
-  txn.rcpt_to = recipients
-  Object.assign(txn.notes, notes)
-
-  for (const chunk of wireChunks(content)) txn.add_data(chunk)
-  await new Promise<void>((resolve) => txn.end_data(() => resolve()))
-  return txn
+export function copySource(uuid: string, mailFrom: Haraka.Address, content: MessageContent, notes: Record<string, unknown>): CopySource {
+  return { uuid, mail_from: mailFrom, notes, message_stream: new CopyStream(content) }
 }
 
-/**
- * Splits a message for Transaction.add_data: the header lines one by one up to the empty line,
- * because Haraka parses the header from them, then the whole body as one dot-stuffed CRLF chunk.
- * Haraka passes body data to message_stream unchanged when parse_body is off (as on these
- * transactions), and one chunk spares a Buffer object per body line for large messages.
- */
-export function wireChunks(content: Buffer): Buffer[] {
-  const lines = wireLines(headerPart(content))
-  const separator = lines.findIndex((l) => l.length === 2)
-  if (separator === -1) return wireLines(content)
+/** The part of Haraka's MessageStream that the outbound queue writer uses. */
+export class CopyStream {
+  constructor(private content: MessageContent) {}
 
-  const bodyStart = content.length - bodyLength(content)
-  const body = content.subarray(bodyStart)
-  if (body.length === 0) return lines
-  const text = body.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/(^|\r\n)\./g, '$1..')
-  const ending = text.endsWith('\r\n') ? '' : '\r\n'
-  return [...lines, Buffer.from(text + ending, 'latin1')]
-}
-
-/** The header block and its empty line, or the whole message when it has no empty line. */
-function headerPart(content: Buffer): Buffer {
-  return content.subarray(0, content.length - bodyLength(content))
-}
-
-function bodyLength(content: Buffer): number {
-  const match = /\r?\n\r?\n/.exec(content.subarray(0, Math.min(content.length, 1 << 20)).toString('latin1'))
-  if (!match) return 0
-  return content.length - (match.index + match[0].length)
-}
-
-/** Splits a message into CRLF-terminated, dot-stuffed lines. */
-export function wireLines(content: Buffer): Buffer[] {
-  const lines: Buffer[] = []
-  let start = 0
-  while (start < content.length) {
-    const lf = content.indexOf(LF, start)
-    const end = lf === -1 ? content.length : lf + 1
-    let body = content.subarray(start, lf === -1 ? end : lf)
-    if (body.length > 0 && body[body.length - 1] === CR) body = body.subarray(0, body.length - 1)
-    const stuffed = body.length > 0 && body[0] === DOT
-    lines.push(Buffer.concat([stuffed ? Buffer.from('.') : Buffer.alloc(0), body, Buffer.from('\r\n')]))
-    start = end
+  /**
+   * Writes the copy in Haraka's stored form (CRLF, dot-stuffed) and ends `destination`. Only the
+   * form process_delivery asks for (dot_stuffed: false, no headers skipped) is supported.
+   */
+  pipe<T extends NodeJS.WritableStream>(destination: T, options: { dot_stuffed?: boolean; skip_headers?: boolean } = {}): T {
+    if (options.dot_stuffed !== false || options.skip_headers) {
+      throw new Error('a queued copy can only be written dot-stuffed with its headers (dot_stuffed: false)')
+    }
+    void this.writeTo(destination)
+    return destination
   }
-  return lines
+
+  /** Drops the reference to the content; the ranges themselves belong to the received message. */
+  destroy(): void {
+    this.content = []
+  }
+
+  private async writeTo(destination: NodeJS.WritableStream): Promise<void> {
+    const stream = destination as NodeJS.WritableStream & { destroyed?: boolean }
+    for (const chunk of wireChunks(this.content)) {
+      if (stream.destroyed) return
+      if (!stream.write(chunk)) {
+        // process_delivery destroys the file stream on a write error; 'close' ends the wait then.
+        await Promise.race([once(stream, 'drain'), once(stream, 'close')]).catch(() => undefined)
+      }
+    }
+    if (!stream.destroyed) stream.end()
+  }
 }

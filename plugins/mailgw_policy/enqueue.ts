@@ -10,10 +10,11 @@
 // its own and cannot undo an earlier copy when a later one fails.
 
 import { partitionByRoute, type RouteRule, type RouteTarget } from '../../src/route/forward'
+import type { CopySource } from './copies'
 
 export interface OutboundCopy {
-  /** Provides the message (message_stream and headers) for this copy. */
-  transaction: Haraka.Transaction
+  /** Provides the id and the message (message_stream) of this copy. */
+  transaction: CopySource
   mailFrom: Haraka.Address
   recipients: Haraka.Address[]
   /** Plain JSON data stored in each queue file, visible to delivery hooks as hmail.todo.notes. */
@@ -21,7 +22,7 @@ export interface OutboundCopy {
 }
 
 interface Outbound {
-  TODOItem: new (domain: string, rcpts: Haraka.Address[], txn: Haraka.Transaction) => Haraka.TodoItem
+  TODOItem: new (domain: string, rcpts: Haraka.Address[], source: CopySource) => Haraka.TodoItem
   process_delivery(okPaths: string[], todo: Haraka.TodoItem, hmails: unknown[]): Promise<void>
   delivery_queue: { push(hmail: unknown): void }
 }

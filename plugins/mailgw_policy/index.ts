@@ -31,15 +31,16 @@ import { processCopy, type CopyOutcome } from '../../src/pipeline/copy'
 import { copyDecisionLine } from '../../src/pipeline/decision-line'
 import { EngineUnavailableError, type MessageContext } from '../../src/pipeline/engines'
 import { quarantineCopies, removeQuarantined, type QuarantinedEntry } from '../../src/pipeline/quarantine'
-import { editHeaders } from '../../src/pipeline/rewrite'
+import { removeHeaderFieldsInPlace } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
 import { dnsblResults } from '../mailgw_access/session'
 import { discardIncoming } from '../mailgw_archive/incoming'
 import { outgoingExtras } from '../mailgw_archive/outgoing'
 import { confirmedClientHost } from '../shared/client'
+import { forgetReceivedMessage, takeReceivedMessage } from '../shared/message'
 import { constants, DSN, safeHook, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
-import { createCopyTransaction } from './copies'
+import { copySource } from './copies'
 import { checkEngineModules, processEngines } from './engines'
 import { enqueueCopies, type OutboundCopy, type QueuedFile } from './enqueue'
 
@@ -67,12 +68,18 @@ export const process_message = safeHook('data_post', async function (this: Harak
 
   const config = gatewayConfig()
   const recipients = redirectPostmaster(txn.rcpt_to, config)
-  addMissingHeaders(txn, config.network.Hostname)
+  let headersChanged = addMissingHeaders(txn, config.network.Hostname)
   // Karma's data_post adds its score as a header; its score reaches the copies as a sign instead.
-  if (config.antispam.Karma) txn.remove_header('X-Haraka-Karma')
+  if (config.antispam.Karma && txn.header.get_all('X-Haraka-Karma').length > 0) {
+    txn.remove_header('X-Haraka-Karma')
+    headersChanged = true
+  }
+  // The archive plugin may have read the message before these header changes.
+  if (headersChanged) forgetReceivedMessage(txn)
 
-  const received = await messageBytes(txn)
-  const raw = editHeaders(received, { remove: isVerdictHeader })
+  // The message is held once: verdict fields a sender may have forged are removed in place, and
+  // every copy below is a new header block in front of a view of this Buffer's body.
+  const raw = removeHeaderFieldsInPlace(await takeReceivedMessage(txn), isVerdictHeader)
   const context = messageContext(connection, txn, recipients)
   const sender: SenderContext = { mailFrom: context.mailFrom, clientIp: context.clientIp, clientHost: context.clientHost }
   const plans = matcherFor(config).partition(sender, recipients, (r) => r.address)
@@ -98,7 +105,7 @@ export const process_message = safeHook('data_post', async function (this: Harak
   }
 
   recordAntiSpam(txn, outcomes.map((o) => o.outcome))
-  return deliverCopies.call(this, connection, txn, config, outcomes)
+  return deliverCopies.call(this, connection, txn, config, outcomes, raw)
 })
 
 async function deliverCopies(
@@ -107,6 +114,7 @@ async function deliverCopies(
   txn: Haraka.Transaction,
   config: MailgwConfig,
   copies: { outcome: CopyOutcome; recipients: Haraka.Address[]; settings: MailgwConfig['policy'] }[],
+  raw: Buffer,
 ): Promise<HookResult> {
   const mailFrom = txn.mail_from.isNull() ? '' : txn.mail_from.address
   const arrival = new Date()
@@ -123,22 +131,21 @@ async function deliverCopies(
   const summaries = copies.map(({ outcome }) => copySummary(outcome, quarantined))
   txn.notes.mailgw_copies = summaries
 
-  const transactions = this.haraka_require('transaction') as Parameters<typeof createCopyTransaction>[0]
   const outbound: OutboundCopy[] = []
   for (const [index, { outcome, recipients }] of copies.entries()) {
     if (!outcome.deliver) continue
     const notes = { mailgw_origin: txn.uuid, mailgw_copy: summaries[index] }
-    const copyTxn = await createCopyTransaction(transactions, txn, `${txn.uuid}.${outcome.copy}`, outcome.content, recipients, notes)
-    outbound.push({ transaction: copyTxn, mailFrom: txn.mail_from, recipients, notes })
+    const source = copySource(`${txn.uuid}.${outcome.copy}`, txn.mail_from, outcome.content, notes)
+    outbound.push({ transaction: source, mailFrom: txn.mail_from, recipients, notes })
   }
 
   // IncomingBcc copies and notifications are queued with the copies, and the outgoing archive is
   // written before anything is queued, so all of it is on disk before the client gets 250.
   let extras: Awaited<ReturnType<typeof outgoingExtras>>
   try {
-    extras = await outgoingExtras(this, connection, txn, config, copies, quarantined, PRODUCT)
+    extras = await outgoingExtras(this, connection, txn, config, copies, quarantined, PRODUCT, raw)
   } catch (err) {
-    releaseCopyTransactions(outbound, txn)
+    releaseCopies(outbound)
     await removeQuarantined(quarantined)
     await discardIncoming(txn)
     connection.logerror(this, `outgoing archive or notification failed for ${txn.uuid}: ${(err as Error).message}`)
@@ -149,7 +156,7 @@ async function deliverCopies(
   // When this hook ran past its Haraka timeout (mailgw_policy.timeout), the client has already
   // been told 4xx and will send the message again; queueing it now would deliver it twice.
   if (connection.transaction !== txn) {
-    releaseCopyTransactions(outbound, txn)
+    releaseCopies(outbound)
     await removeQuarantined(quarantined)
     await extras.discard()
     await discardIncoming(txn)
@@ -162,7 +169,7 @@ async function deliverCopies(
     const queue = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]
     if (outbound.length > 0) queued = await enqueueCopies(queue, config.forward.ForwardRoute, outbound, (file) => fs.unlink(file))
   } catch (err) {
-    releaseCopyTransactions(outbound, txn)
+    releaseCopies(outbound)
     await removeQuarantined(quarantined)
     await extras.discard()
     await discardIncoming(txn)
@@ -170,7 +177,7 @@ async function deliverCopies(
     return { code: constants.denysoft, msg: DSN.create(451, 'Queue write failed, please try again later', 3, 0) }
   }
 
-  releaseCopyTransactions(outbound, txn)
+  releaseCopies(outbound)
   logDecisions.call(this, connection, txn, copies.map((c) => c.outcome), quarantined, queued)
   txn.notes.mailgw_queued = true
   return undefined
@@ -267,23 +274,21 @@ function karmaScore(connection: Haraka.Connection): number | null {
   return Number.isFinite(score) ? score : null
 }
 
-
-function messageBytes(txn: Haraka.Transaction): Promise<Buffer> {
-  return new Promise((resolve) => txn.message_stream.get_data((buf) => resolve(buf)))
-}
-
-function addMissingHeaders(txn: Haraka.Transaction, hostname: string): void {
-  if (txn.header.get_all('Message-Id').length === 0) txn.add_header('Message-Id', `<${txn.uuid}@${hostname}>`)
-  if (txn.header.get_all('Date').length === 0) txn.add_header('Date', new Date().toUTCString().replace('GMT', '+0000'))
-}
-
-/**
- * Frees the transactions built for the copies once their queue files are written (or given up).
- * Haraka resets only the client's transaction, and a copy over 25 MiB would otherwise leave its
- * spool file in spool_dir for good.
- */
-function releaseCopyTransactions(copies: readonly OutboundCopy[], original: Haraka.Transaction): void {
-  for (const copy of copies) {
-    if (copy.transaction !== original) copy.transaction.message_stream.destroy()
+/** Adds Message-Id and Date when the message lacks them; returns true when it added one. */
+function addMissingHeaders(txn: Haraka.Transaction, hostname: string): boolean {
+  let added = false
+  if (txn.header.get_all('Message-Id').length === 0) {
+    txn.add_header('Message-Id', `<${txn.uuid}@${hostname}>`)
+    added = true
   }
+  if (txn.header.get_all('Date').length === 0) {
+    txn.add_header('Date', new Date().toUTCString().replace('GMT', '+0000'))
+    added = true
+  }
+  return added
+}
+
+/** Lets go of the copies' content once their queue files are written (or given up). */
+function releaseCopies(copies: readonly OutboundCopy[]): void {
+  for (const copy of copies) copy.transaction.message_stream.destroy()
 }

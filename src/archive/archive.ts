@@ -4,12 +4,13 @@
 // succeed together or not at all: when one fails, the entries already written are removed and the
 // error is raised, so the caller can reply with a temporary failure and nothing half-stored stays.
 
+import type { ContentLike } from '../message/content'
 import { MessageStore, type NewEntry, type StoredMetadata } from '../store/message-store'
 
 export type ArchiveStatus = 'incoming' | 'outgoing'
 
 export interface ArchiveItem {
-  content: Buffer
+  content: ContentLike
   entry: Omit<NewEntry, 'status'>
 }
 

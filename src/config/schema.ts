@@ -504,6 +504,22 @@ export const SCHEMA = {
     keys: {
       Workers: { type: 'integer', min: 0, max: 256, default: '0', status: 'active', doc: 'Haraka worker processes; 0 = one process without a cluster master.' },
       QueuePath: { type: 'path', base: 'instance', default: 'var/queue', status: 'active', doc: 'Directory of the outbound queue; relative to the instance directory (the parent of the config directory).' },
+      SpoolPath: {
+        type: 'path',
+        base: 'instance',
+        default: 'var/spool',
+        status: 'active',
+        doc: 'Directory where Haraka keeps a message larger than SpoolAfter while it is received; relative to the instance directory.',
+      },
+      SpoolAfter: {
+        type: 'size',
+        unit: 'KB',
+        min: 0,
+        max: 1024 * 1024 * 1024,
+        default: '1024',
+        status: 'active',
+        doc: 'Size above which a message being received is written to SpoolPath instead of being held in memory; 0 = always write to disk.',
+      },
       RedisServer: {
         type: 'clamdSocket',
         allowEmpty: true,

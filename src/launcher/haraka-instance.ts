@@ -65,6 +65,12 @@ export function harakaFiles(config: MailgwConfig, existing: Record<string, strin
   // the schema's maximum hop limit of 100 is left to the plugin.
   let connection = setIniValues(existing['connection.ini'] ?? '', 'max', { bytes: 0 })
   connection = setIniValues(connection, 'headers', { max_received: HARAKA_MAX_RECEIVED })
+  // A message above SpoolAfter goes to disk while it is received, so a large message is held in
+  // memory once, by the policy step, and not also by Haraka (whose own threshold is 25 MiB).
+  connection = setIniValues(connection, 'main', {
+    spool_dir: resolveBasePath(config, options.SpoolPath),
+    spool_after: options.SpoolAfter,
+  })
   files['connection.ini'] = connection
 
   const schedule = retrySchedule({
@@ -168,10 +174,22 @@ export async function writeHarakaInstance(config: MailgwConfig, opts: InstanceOp
   }
 
   await fs.mkdir(resolveBasePath(config, config.options.QueuePath), { recursive: true })
+  await clearSpool(resolveBasePath(config, config.options.SpoolPath))
   await ensureTlsCertificate(configOut, config.network.Hostname)
   await ensureDhParams(configOut)
 
   await linkPlugins(opts.pluginsDir, path.join(opts.runDir, 'plugins'))
+}
+
+/**
+ * Creates the spool directory, or empties it of the files a previous run left when it stopped in
+ * the middle of receiving: Haraka removes a transaction's spool file only when the transaction ends.
+ */
+async function clearSpool(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true })
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.eml')) await fs.rm(path.join(dir, entry.name), { force: true })
+  }
 }
 
 /**

@@ -10,12 +10,13 @@
 
 import type { PolicySettings, AvStatus } from '../config'
 import type { GroupChoice } from '../groups/match'
+import type { MessageContent } from '../message/content'
 import type { MimeObject } from '../mime/objects'
 import { decideMessageActions, objectActionFor, spamStatusBlocks, type MessageActions, type ObjectAction } from './actions'
 import type { MessageAnalysis } from './analysis'
 import type { SpamVerdict } from './engines'
 import { isFiltered } from './filter'
-import { editHeaders, firstHeaderValue } from './rewrite'
+import { editHeaderParts, firstHeaderValue } from './rewrite'
 import { labelSubject } from './subject'
 import { antiVirusHeader, isVerdictHeader, spamTestHeaders, type HeaderLine } from './verdict-headers'
 
@@ -23,6 +24,8 @@ export interface ObjectOutcome {
   id: string
   filename: string | null
   contentType: string
+  /** Decoded size in bytes, for notifications. */
+  size?: number
   status: AvStatus
   detail?: string
   action: ObjectAction
@@ -55,8 +58,11 @@ export interface CopyOutcome {
   avSkipped?: string
   actions: MessageActions
   deliver: boolean
-  /** The content to deliver; the original content for a blocked copy. */
-  content: Buffer
+  /**
+   * The content to deliver; the original content for a blocked copy. Its body range is a view of
+   * the analysed message unless an object action rebuilt the body.
+   */
+  content: MessageContent
   /** What was changed in the delivered content, for the decision log. */
   changes: string[]
 }
@@ -89,7 +95,7 @@ export async function processCopy(
     avSkipped: av.skipped,
     actions,
     deliver: actions.block.length === 0,
-    content: analysis.raw,
+    content: [analysis.raw],
     changes: [],
   }
   if (outcome.deliver) await rewriteForDelivery(analysis, outcome, options)
@@ -115,7 +121,7 @@ async function runAntiVirus(analysis: MessageAnalysis, settings: PolicySettings)
 }
 
 async function scanObject(analysis: MessageAnalysis, object: MimeObject, settings: PolicySettings): Promise<ObjectOutcome> {
-  const base = { id: object.id, filename: object.filename, contentType: object.contentType }
+  const base = { id: object.id, filename: object.filename, contentType: object.contentType, size: object.size }
   if (isFiltered(object, settings)) {
     return { ...base, status: 'av/filtered', action: objectActionFor('av/filtered', settings) }
   }
@@ -171,5 +177,5 @@ async function rewriteForDelivery(analysis: MessageAnalysis, outcome: CopyOutcom
   if (subject !== null) outcome.changes.push('subject')
   if (append.length > 0) outcome.changes.push('headers')
 
-  outcome.content = editHeaders(content, { remove: isVerdictHeader, subject: subject ?? undefined, append })
+  outcome.content = editHeaderParts(content, { remove: isVerdictHeader, subject: subject ?? undefined, append })
 }

@@ -20,6 +20,14 @@ export interface HeaderEdits {
 const FOLD_AT = 76
 
 export function editHeaders(raw: Buffer, edits: HeaderEdits): Buffer {
+  return Buffer.concat(editHeaderParts(raw, edits))
+}
+
+/**
+ * Edits the header block and returns the message as two ranges: the new header block, and a view
+ * of the body of `raw` (not a copy), so a copy of a large message costs only its header.
+ */
+export function editHeaderParts(raw: Buffer, edits: HeaderEdits): [Buffer, Buffer] {
   const mode = detectLineBreakMode(raw)
   const lineBreak = preferredLineBreak(raw, mode)
   const block = readHeaderBlock(raw, 0, raw.length, mode)
@@ -47,8 +55,21 @@ export function editHeaders(raw: Buffer, edits: HeaderEdits): Buffer {
   if (!subjectDone) parts.push(formatField({ name: 'Subject', value: edits.subject as string }, lineBreak))
   for (const line of edits.append ?? []) parts.push(formatField(line, lineBreak))
 
-  parts.push(raw.subarray(block.headerEnd))
-  return Buffer.concat(parts)
+  return [Buffer.concat(parts), raw.subarray(block.headerEnd)]
+}
+
+/**
+ * Removes header fields from `raw` without copying the body: the kept fields are moved up against
+ * the body inside `raw` itself, and the returned Buffer is a view that starts where they now start.
+ * `raw` is changed, so the caller must own it; when no field is removed, `raw` is returned as is.
+ */
+export function removeHeaderFieldsInPlace(raw: Buffer, remove: (name: string) => boolean): Buffer {
+  const block = readHeaderBlock(raw, 0, raw.length, detectLineBreakMode(raw))
+  if (!block.fields.some((field) => remove(field.name))) return raw
+  const [header] = editHeaderParts(raw.subarray(0, block.headerEnd), { remove })
+  const start = block.headerEnd - header.length
+  header.copy(raw, start)
+  return raw.subarray(start)
 }
 
 /** Returns the raw value (unfolded) of the first field with this name, or null. */

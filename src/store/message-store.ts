@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
+import { asContent, contentLength, type ContentLike } from '../message/content'
 import { assertValidId, isValidId, newId } from './ids'
 
 export interface StoredMetadata {
@@ -36,10 +37,10 @@ export class MessageStore {
   constructor(readonly dir: string) {}
 
   /** Writes a message and its metadata; returns the metadata with the new id. */
-  async add(content: Buffer, entry: NewEntry): Promise<StoredMetadata> {
+  async add(content: ContentLike, entry: NewEntry): Promise<StoredMetadata> {
     await fs.mkdir(this.dir, { recursive: true })
     const id = newId()
-    const metadata: StoredMetadata = { id, ...entry, size: content.length }
+    const metadata: StoredMetadata = { id, ...entry, size: contentLength(content) }
     try {
       await this.writeAtomic(`${id}.eml`, content)
       await this.writeAtomic(`${id}.json`, Buffer.from(`${JSON.stringify(metadata, null, 2)}\n`))
@@ -92,12 +93,13 @@ export class MessageStore {
     return entries.sort((a, b) => a.arrival.localeCompare(b.arrival))
   }
 
-  private async writeAtomic(name: string, data: Buffer): Promise<void> {
+  private async writeAtomic(name: string, data: ContentLike): Promise<void> {
     const temp = path.join(this.dir, `${TEMP_PREFIX}${process.pid}-${name}`)
     try {
       const handle = await fs.open(temp, 'wx', 0o640)
       try {
-        await handle.writeFile(data)
+        // Written range by range: the ranges of a large copy are views of the received message.
+        for (const part of asContent(data)) await handle.writeFile(part)
         await handle.sync()
       } finally {
         await handle.close()

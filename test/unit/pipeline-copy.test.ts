@@ -7,6 +7,7 @@ import { MessageAnalysis } from '../../src/pipeline/analysis'
 import { processCopy } from '../../src/pipeline/copy'
 import { copyDecisionLine } from '../../src/pipeline/decision-line'
 import type { AntiSpamEngine, AntiVirusEngine, EngineSet, MessageContext } from '../../src/pipeline/engines'
+import { joinContent } from '../../src/message/content'
 import { editHeaders, firstHeaderValue } from '../../src/pipeline/rewrite'
 import { decodeSubject, labelSubject } from '../../src/pipeline/subject'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
@@ -95,8 +96,8 @@ describe('copy pipeline', () => {
     assert.equal(engine.calls, 1)
     assert.equal(outcomes[0].deliver, true)
     assert.equal(outcomes[1].deliver, false)
-    assert.match(firstHeaderValue(outcomes[0].content, 'subject') ?? '', /^\[\?\? Probable Spam\] offer$/)
-    assert.equal(firstHeaderValue(outcomes[1].content, 'subject'), 'offer', 'a blocked copy keeps the original')
+    assert.match(firstHeaderValue(joinContent(outcomes[0].content), 'subject') ?? '', /^\[\?\? Probable Spam\] offer$/)
+    assert.equal(firstHeaderValue(joinContent(outcomes[1].content), 'subject'), 'offer', 'a blocked copy keeps the original')
   })
 
   it('skips anti-virus when the spam status blocks', async () => {
@@ -132,7 +133,7 @@ describe('copy pipeline', () => {
     const outcome = await processCopy(analysis(MULTIPART, { antivirus: av }), choice, ['x@y'], 1, { product: 'haraka-mailgw 1.2.3', now: () => new Date('2026-12-04T12:00:00Z') })
     assert.deepEqual(outcome.objects?.map((o) => o.status), ['av/clean', 'av/filtered'])
     assert.deepEqual(av.scanned, ['1'])
-    assert.equal(firstHeaderValue(outcome.content, 'x-anti-virus'), 'haraka-mailgw 1.2.3, bases: 20261130 #42, check: 20261204 filtered')
+    assert.equal(firstHeaderValue(joinContent(outcome.content), 'x-anti-virus'), 'haraka-mailgw 1.2.3, bases: 20261130 #42, check: 20261204 filtered')
   })
 
   it('refuses object actions without an editor', async () => {
@@ -145,7 +146,7 @@ describe('copy pipeline', () => {
     const cfg = config('MarkSubject=spam\nBlockMessage=none')
     const choice = new GroupMatcher(cfg).groupOf({ mailFrom: '', clientIp: '', clientHost: null }, 'x@y')
     const outcome = await processCopy(analysis(MULTIPART, { antispam: spamEngine('as/spam') }), choice, ['x@y'], 1, { product: 'haraka-mailgw 1.2.3' })
-    const text = outcome.content.toString('utf8')
+    const text = joinContent(outcome.content).toString('utf8')
     const headers = text.slice(0, text.indexOf('\r\n\r\n'))
     assert.doesNotMatch(headers, /Not detected/)
     assert.match(headers, /^X-SpamTest-Status: Spam$/m)
@@ -156,7 +157,7 @@ describe('copy pipeline', () => {
     assert.match(headers, /^X-SpamTest-Envelope-From: alice@outside\.example$/m)
     assert.match(headers, /^X-SpamTest-Group-ID: policy$/m)
     assert.match(headers, /^X-SpamTest-Version: haraka-mailgw 1\.2\.3, double-spam 1$/m)
-    assert.equal(decodeSubject(firstHeaderValue(outcome.content, 'subject') ?? ''), '[!! SPAM] Grüße from Alice')
+    assert.equal(decodeSubject(firstHeaderValue(joinContent(outcome.content), 'subject') ?? ''), '[!! SPAM] Grüße from Alice')
     assert.equal(text.slice(text.indexOf('\r\n\r\n')), MULTIPART.slice(MULTIPART.indexOf('\r\n\r\n')), 'the body is unchanged')
   })
 })
