@@ -42,24 +42,30 @@ export async function enqueueCopies(
   const okPaths: string[] = []
   const hmails: unknown[] = []
   const queued: QueuedFile[] = []
+  const todos: Haraka.TodoItem[] = []
   let index = 1
 
-  try {
-    for (const copy of copies) {
-      for (const part of partitionByRoute(routes, copy.recipients, (r) => r.address)) {
-        const first = part.recipients[0]
-        const todo = new outbound.TODOItem(first.host.toLowerCase(), part.recipients, copy.transaction)
-        todo.uuid = `${copy.transaction.uuid}.${index++}`
-        todo.mail_from = copy.mailFrom
-        todo.notes = { ...copy.notes, mailgw_route: part.target }
-        await outbound.process_delivery(okPaths, todo, hmails)
-        queued.push({ uuid: todo.uuid, route: part.target, recipients: part.recipients.map((r) => r.address) })
-      }
+  for (const copy of copies) {
+    for (const part of partitionByRoute(routes, copy.recipients, (r) => r.address)) {
+      const first = part.recipients[0]
+      const todo = new outbound.TODOItem(first.host.toLowerCase(), part.recipients, copy.transaction)
+      todo.uuid = `${copy.transaction.uuid}.${index++}`
+      todo.mail_from = copy.mailFrom
+      todo.notes = { ...copy.notes, mailgw_route: part.target }
+      todos.push(todo)
+      queued.push({ uuid: todo.uuid, route: part.target, recipients: part.recipients.map((r) => r.address) })
     }
-  } catch (err) {
+  }
+
+  // The files are written at the same time, so their fsyncs overlap instead of adding up. Every
+  // write is waited for before a failure is handled, so no file appears after the clean-up.
+  const results = await Promise.allSettled(todos.map((todo) => outbound.process_delivery(okPaths, todo, hmails)))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) {
     await Promise.all(okPaths.map((p) => unlink(p).catch(() => undefined)))
+    const reason: unknown = failed.reason
     // process_delivery rejects with a bare string such as 'Queueing failed'.
-    throw err instanceof Error ? err : new Error(`outbound queue write failed: ${String(err)}`)
+    throw reason instanceof Error ? reason : new Error(`outbound queue write failed: ${String(reason)}`)
   }
 
   for (const hmail of hmails) outbound.delivery_queue.push(hmail)
