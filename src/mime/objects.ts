@@ -14,10 +14,15 @@
  * `decoded` contains its raw bytes and `error` says why, so content is never dropped. `splitMessage`
  * never throws: an unexpected failure yields one object with the whole message and an error.
  * Object ids are stable for a given message and limits, and `rebuildMessage` accepts them.
+ *
+ * A leaf whose encoded body is larger than `LAZY_DECODE_THRESHOLD` bytes and needs decoding keeps
+ * no decoded bytes. Its `size` and `digest` come from one chunked pass. Its `chunks()` and `head()`
+ * decode again on each call, and `decoded` is a getter that decodes the whole body on each access.
  */
 import { createHash } from 'node:crypto';
 import type { ContentDescription } from './headers';
-import { decodeTransferEncoding } from './transfer-encoding';
+import { planChunkedDecode } from './stream-decode';
+import { IDENTITY_ENCODINGS, decodeTransferEncoding } from './transfer-encoding';
 import { type MimeEntity, type MimeLimits, type MimeTree, parseMimeTree } from './tree';
 import { type UuencodedBlock, findUuencodedBlocks } from './uuencode';
 
@@ -40,7 +45,16 @@ export interface MimeObject {
   transferEncoding: string;
   /** Length of `decoded`, in bytes. */
   size: number;
+  /** The decoded bytes. On a lazy object this getter decodes the body again on each access. */
   decoded: Buffer;
+  /**
+   * Yields `decoded` in order, in one or more chunks, without holding all of it when the object is
+   * lazy. Each call starts from the beginning. Objects from `splitMessage` always have it, so
+   * callers that may get other objects use `objectChunks`.
+   */
+  chunks?(): Iterable<Buffer>;
+  /** Returns the first `length` bytes of `decoded`, or all of them when it is shorter. */
+  head?(length: number): Buffer;
   /**
    * Byte range of the whole entity (header included) in the original message. A uuencoded block
    * reports the range of the text part that holds it; the body of a non-multipart message covers
@@ -62,6 +76,19 @@ export interface MimeSplit {
 }
 
 export type SplitOptions = Partial<MimeLimits>;
+
+/** Encoded body size in bytes above which a leaf that needs decoding keeps no decoded bytes. */
+export const LAZY_DECODE_THRESHOLD = 1024 * 1024;
+
+/** Yields the decoded bytes of `object` in chunks, from `chunks()` when it has one. */
+export function objectChunks(object: MimeObject): Iterable<Buffer> {
+  return object.chunks ? object.chunks() : [object.decoded];
+}
+
+/** Returns the first `length` decoded bytes of `object`, from `head()` when it has one. */
+export function objectHead(object: MimeObject, length: number): Buffer {
+  return object.head ? object.head(length) : object.decoded.subarray(0, length);
+}
 
 export function splitMessage(raw: Buffer, options: SplitOptions = {}): MimeSplit {
   try {
@@ -116,7 +143,9 @@ function collectFromEntity(tree: MimeTree, entity: MimeEntity, located: LocatedO
     }
     for (const segment of content.segments) collectFromEntity(tree, segment.entity, located);
     if (unsplit) {
-      objects.push({ ...regionObject(raw, unsplit.id, 'unsplit', entity, unsplit), error: unsplit.error });
+      const object = regionObject(raw, unsplit.id, 'unsplit', entity, unsplit);
+      object.error = unsplit.error;
+      objects.push(object);
       locations.set(unsplit.id, { kind: 'region', region: 'unsplit', entity, range: unsplit });
     }
     if (epilogue && !isBlank(raw, epilogue.start, epilogue.end)) {
@@ -127,7 +156,7 @@ function collectFromEntity(tree: MimeTree, entity: MimeEntity, located: LocatedO
     return;
   }
 
-  const { object: leaf, trailerOffset } = leafObject(tree, entity);
+  const { object: leaf, trailerOffset, mayContainUuencode } = leafObject(tree, entity);
   objects.push(leaf);
   locations.set(leaf.id, { kind: 'entity', entity });
 
@@ -140,11 +169,13 @@ function collectFromEntity(tree: MimeTree, entity: MimeEntity, located: LocatedO
     }
   }
 
-  if (!leaf.error && leaf.contentType === 'text/plain') {
+  if (!leaf.error && leaf.contentType === 'text/plain' && mayContainUuencode) {
     const remaining = Math.max(0, tree.limits.maxParts - objects.length);
-    for (const [index, block] of findUuencodedBlocks(leaf.decoded, remaining).entries()) {
-      locations.set(`${leaf.id}/uu${index}`, { kind: 'uuencoded', entity, block, decodedText: leaf.decoded });
-      objects.push({
+    // Read once: on a lazy object each read of `decoded` decodes the body again.
+    const text = leaf.decoded;
+    for (const [index, block] of findUuencodedBlocks(text, remaining).entries()) {
+      locations.set(`${leaf.id}/uu${index}`, { kind: 'uuencoded', entity, block, decodedText: text });
+      objects.push(withReaders({
         id: `${leaf.id}/uu${index}`,
         path: leaf.path,
         kind: 'uuencoded',
@@ -159,32 +190,134 @@ function collectFromEntity(tree: MimeTree, entity: MimeEntity, located: LocatedO
         digest: sha256(block.decoded),
         nested: leaf.nested,
         ...(block.error ? { error: block.error } : {}),
-      });
+      }));
     }
   }
 }
 
-function leafObject(tree: MimeTree, entity: MimeEntity): { object: MimeObject; trailerOffset?: number } {
+interface Leaf {
+  object: MimeObject;
+  trailerOffset?: number;
+  /** False when the decoded text contains no "begin ", so it cannot contain a uuencoded block. */
+  mayContainUuencode: boolean;
+}
+
+function leafObject(tree: MimeTree, entity: MimeEntity): Leaf {
   const body = tree.raw.subarray(entity.header.bodyStart, entity.end);
   const description = entity.description;
   const structureError = entity.content.kind === 'leaf' ? entity.content.structureError : undefined;
+  if (!structureError && body.length > LAZY_DECODE_THRESHOLD && !IDENTITY_ENCODINGS.has(description.transferEncoding)) {
+    return lazyLeafObject(tree, entity, body);
+  }
+
   const result = structureError
     ? { decoded: body, error: structureError }
     : decodeTransferEncoding(body, description.transferEncoding, tree.limits.maxDecodedBytes);
 
-  const object: MimeObject = {
-    id: entity.id,
-    path: entity.path,
-    kind: entity.role === 'message' ? 'body' : 'part',
-    ...describe(description),
+  const object: MimeObject = withReaders({
+    ...leafFields(entity),
     size: result.decoded.length,
     decoded: result.decoded,
     rawRange: { start: entity.start, end: entity.end },
     digest: sha256(result.decoded),
     nested: entity.nested,
     ...(result.error ? { error: result.error } : {}),
+  });
+  return 'trailerOffset' in result ? { object, trailerOffset: result.trailerOffset, mayContainUuencode: true } : { object, mayContainUuencode: true };
+}
+
+function leafFields(entity: MimeEntity): Pick<MimeObject, 'id' | 'path' | 'kind' | 'contentType' | 'charset' | 'filename' | 'disposition' | 'transferEncoding'> {
+  return {
+    id: entity.id,
+    path: entity.path,
+    kind: entity.role === 'message' ? 'body' : 'part',
+    ...describe(entity.description),
   };
-  return 'trailerOffset' in result ? { object, trailerOffset: result.trailerOffset } : { object };
+}
+
+// Builds a leaf that keeps only the plan to decode its body. It has the same fields as an eager
+// leaf, with `decoded` as an enumerable getter so that spreading or comparing the object reads it.
+function lazyLeafObject(tree: MimeTree, entity: MimeEntity, body: Buffer): Leaf {
+  const plan = planChunkedDecode(body, entity.description.transferEncoding, tree.limits.maxDecodedBytes);
+  const extra = plan.trailerOffset !== undefined ? { trailerOffset: plan.trailerOffset } : {};
+  const common = {
+    rawRange: { start: entity.start, end: entity.end },
+    nested: entity.nested,
+    ...(plan.error ? { error: plan.error } : {}),
+  };
+  if (plan.view) {
+    const decoded = plan.view;
+    return { object: withReaders({ ...leafFields(entity), size: decoded.length, decoded, digest: sha256(decoded), ...common }), ...extra, mayContainUuencode: true };
+  }
+
+  const pass = digestChunks(plan.chunks(), 'begin ');
+  const object = { ...leafFields(entity), size: pass.size, digest: pass.digest, ...common } as MimeObject;
+  Object.defineProperty(object, 'decoded', {
+    enumerable: true,
+    configurable: true,
+    get: () => concatChunks(plan.chunks(), pass.size),
+  });
+  defineReaders(object, () => plan.chunks());
+  return { object, ...extra, mayContainUuencode: pass.containsMarker };
+}
+
+// Copies the chunks into one Buffer of `size` bytes, so no list of all chunks is held on the way.
+function concatChunks(chunks: Iterable<Buffer>, size: number): Buffer {
+  const whole = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(whole, offset);
+  if (offset !== size) throw new Error(`decoding the object again gave ${offset} bytes instead of ${size}`);
+  return whole;
+}
+
+// Hashes and measures the chunks in one pass, and returns whether `marker` occurs in their concatenation.
+function digestChunks(chunks: Iterable<Buffer>, marker: string): { size: number; digest: string; containsMarker: boolean } {
+  const hash = createHash('sha256');
+  const markerBytes = Buffer.from(marker, 'latin1');
+  let size = 0;
+  let containsMarker = false;
+  // The last bytes seen before this chunk, so a marker split across chunk edges is found too.
+  const keep = markerBytes.length - 1;
+  let tail = Buffer.alloc(0);
+  for (const chunk of chunks) {
+    hash.update(chunk);
+    size += chunk.length;
+    if (containsMarker) continue;
+
+    const edge = Buffer.concat([tail, chunk.subarray(0, keep)]);
+    containsMarker = edge.includes(markerBytes) || chunk.includes(markerBytes);
+    tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : edge.subarray(Math.max(0, edge.length - keep));
+  }
+  return { size, digest: hash.digest('hex'), containsMarker };
+}
+
+// Adds `chunks()` and `head()` over `decoded` to an object that contains its decoded bytes.
+function withReaders(object: MimeObject): MimeObject {
+  defineReaders(object, () => [object.decoded]);
+  return object;
+}
+
+// The readers are not enumerable, so comparing two objects with deepEqual looks at the data only.
+function defineReaders(object: MimeObject, chunks: () => Iterable<Buffer>): void {
+  Object.defineProperty(object, 'chunks', { value: chunks, enumerable: false, configurable: true, writable: true });
+  Object.defineProperty(object, 'head', {
+    value: (length: number) => readHead(chunks(), length),
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
+}
+
+function readHead(chunks: Iterable<Buffer>, length: number): Buffer {
+  const parts: Buffer[] = [];
+  let collected = 0;
+  for (const chunk of chunks) {
+    if (collected >= length) break;
+    const part = chunk.subarray(0, length - collected);
+    parts.push(part);
+    collected += part.length;
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 function describe(description: ContentDescription): Pick<MimeObject, 'contentType' | 'charset' | 'filename' | 'disposition' | 'transferEncoding'> {
@@ -205,7 +338,7 @@ function regionObject(
   range: { start: number; end: number },
 ): MimeObject {
   const decoded = raw.subarray(range.start, range.end);
-  return {
+  return withReaders({
     id,
     path: multipart.path,
     kind,
@@ -219,11 +352,11 @@ function regionObject(
     rawRange: { start: range.start, end: range.end },
     digest: sha256(decoded),
     nested: multipart.nested,
-  };
+  });
 }
 
 function wholeMessageObject(raw: Buffer, error: string): MimeObject {
-  return {
+  return withReaders({
     id: '1',
     path: [1],
     kind: 'body',
@@ -238,7 +371,7 @@ function wholeMessageObject(raw: Buffer, error: string): MimeObject {
     digest: sha256(raw),
     nested: false,
     error,
-  };
+  });
 }
 
 function isBlank(raw: Buffer, start: number, end: number): boolean {
