@@ -5,6 +5,8 @@
 
 import { simpleParser, type AddressObject, type EmailAddress } from 'mailparser'
 
+import { parseMimeTree, walkTree } from '../mime/tree'
+
 export interface HeaderAddress {
   /** Address as written, '' when the header holds only a name or a group without members. */
   address: string
@@ -40,8 +42,11 @@ export interface MessageView {
 /** Attachments larger than this are not read by the content checks. */
 const ATTACHMENT_READ_LIMIT = 256 * 1024
 
+/** The first this many bytes of a larger text part are read. */
+export const TEXT_READ_LIMIT = 1024 * 1024
+
 export async function parseMessageView(raw: Buffer): Promise<MessageView> {
-  const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
+  const parsed = await simpleParser(readablePart(raw), { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true })
   const headers = parsed.headerLines.map((line) => ({ name: line.key, value: unfold(line.line.slice(line.line.indexOf(':') + 1)) }))
   const from = addresses(parsed.from)
   const to = addresses(parsed.to)
@@ -65,6 +70,35 @@ export async function parseMessageView(raw: Buffer): Promise<MessageView> {
     contentType,
     size: raw.length,
   }
+}
+
+/**
+ * Returns the part of a message that the checks read: the message itself when it is small, else a
+ * copy in which each attachment above ATTACHMENT_READ_LIMIT has an empty body and each text part
+ * above TEXT_READ_LIMIT is cut at a line break after that limit. mailparser keeps every body it
+ * decodes in memory, so parsing a large message whole would hold it several times over.
+ */
+export function readablePart(raw: Buffer): Buffer {
+  if (raw.length <= TEXT_READ_LIMIT + ATTACHMENT_READ_LIMIT) return raw
+  const tree = parseMimeTree(raw)
+  const kept: Buffer[] = []
+  let position = 0
+  for (const entity of walkTree(tree.root)) {
+    if (entity.content.kind !== 'leaf') continue
+    const { bodyStart } = entity.header
+    const isText = entity.description.contentType.startsWith('text/')
+    const limit = isText ? TEXT_READ_LIMIT : ATTACHMENT_READ_LIMIT
+    if (entity.end - bodyStart <= limit) continue
+    let cut = bodyStart
+    if (isText) {
+      const lineEnd = raw.indexOf(0x0a, bodyStart + limit)
+      cut = lineEnd === -1 || lineEnd >= entity.end ? entity.end : lineEnd + 1
+    }
+    kept.push(raw.subarray(position, cut))
+    position = entity.end
+  }
+  kept.push(raw.subarray(position))
+  return kept.length === 1 ? raw : Buffer.concat(kept)
 }
 
 export function headerValues(view: MessageView, name: string): string[] {
