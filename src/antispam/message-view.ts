@@ -42,7 +42,7 @@ export interface MessageView {
 /** Attachments larger than this are not read by the content checks. */
 const ATTACHMENT_READ_LIMIT = 256 * 1024
 
-/** The first this many bytes of a larger text part are read. */
+/** Number of bytes read from the start of a larger text part. */
 export const TEXT_READ_LIMIT = 1024 * 1024
 
 export async function parseMessageView(raw: Buffer): Promise<MessageView> {
@@ -73,15 +73,15 @@ export async function parseMessageView(raw: Buffer): Promise<MessageView> {
 }
 
 /**
- * Returns the part of a message that the checks read: the message itself when it is small, else a
- * copy in which each attachment above ATTACHMENT_READ_LIMIT has an empty body and each text part
- * above TEXT_READ_LIMIT is cut at a line break after that limit. mailparser keeps every body it
- * decodes in memory, so parsing a large message whole would hold it several times over.
+ * Returns the part of a message that the checks read. A small message is returned as it is. For a
+ * larger one, each attachment above ATTACHMENT_READ_LIMIT gets an empty body, and each text part
+ * above TEXT_READ_LIMIT is cut at the first line break after that limit. mailparser keeps every
+ * body it decodes in memory, so parsing a large message whole would hold it several times over.
  */
 export function readablePart(raw: Buffer): Buffer {
   if (raw.length <= TEXT_READ_LIMIT + ATTACHMENT_READ_LIMIT) return raw
   const tree = parseMimeTree(raw)
-  const kept: Buffer[] = []
+  const ranges: Buffer[] = []
   let position = 0
   for (const entity of walkTree(tree.root)) {
     if (entity.content.kind !== 'leaf') continue
@@ -94,11 +94,11 @@ export function readablePart(raw: Buffer): Buffer {
       const lineEnd = raw.indexOf(0x0a, bodyStart + limit)
       cut = lineEnd === -1 || lineEnd >= entity.end ? entity.end : lineEnd + 1
     }
-    kept.push(raw.subarray(position, cut))
+    ranges.push(raw.subarray(position, cut))
     position = entity.end
   }
-  kept.push(raw.subarray(position))
-  return kept.length === 1 ? raw : Buffer.concat(kept)
+  ranges.push(raw.subarray(position))
+  return ranges.length === 1 ? raw : Buffer.concat(ranges)
 }
 
 export function headerValues(view: MessageView, name: string): string[] {
