@@ -95,6 +95,9 @@ const SIGNATURES: { offset: number; bytes: number[]; type: ArchiveType }[] = [
   { offset: 257, bytes: [0x75, 0x73, 0x74, 0x61, 0x72], type: 'tar' }, // "ustar"
 ];
 
+/** Number of leading bytes that `looksLikeArchive` and `archiveType` read (the tar magic ends at 262). */
+export const ARCHIVE_MAGIC_BYTES = Math.max(...SIGNATURES.map(({ offset, bytes }) => offset + bytes.length));
+
 // Names of entries worth extracting to look inside. Other entries are listed but not opened.
 const NESTED_ARCHIVE_NAME = /\.(zip|jar|7z|rar|tar|tgz|gz|tbz2?|bz2|txz|xz|cab|arj|cpio)$/i;
 
@@ -115,20 +118,60 @@ export function archiveType(data: Buffer): ArchiveType | null {
   return SIGNATURES.find((signature) => matchesAny(data, [signature]))?.type ?? null;
 }
 
-/** Lists the names inside `data`, which must look like an archive (see looksLikeArchive). */
-export async function listArchiveNames(data: Buffer, limits: Partial<ArchiveLimits> = {}): Promise<ArchiveListing> {
-  const type = archiveType(data);
-  if (type === null) throw new ArchiveListError('the object is not an archive: its first bytes match no known archive format');
+/**
+ * Lists the names inside `data`, which must look like an archive (see looksLikeArchive). `data`
+ * may come as chunks, which are written to the temporary file one at a time.
+ */
+export async function listArchiveNames(data: Buffer | Iterable<Buffer>, limits: Partial<ArchiveLimits> = {}): Promise<ArchiveListing> {
+  if (Buffer.isBuffer(data) && archiveType(data) === null) throw notAnArchive();
 
   const bounds = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mailgw-archive-'));
   const state: WalkState = { bounds, dir, files: 0, entries: 0, extractedBytes: 0, listing: { names: [], encryptedNames: false, encrypted: [] } };
   try {
-    await walk(state, data, type, '', 1);
+    const file = nextFile(state);
+    const { head, type } = await writeArchive(file, Buffer.isBuffer(data) ? [data] : data);
+    await walk(state, file, head, type, '', 1);
     return state.listing;
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
+}
+
+function notAnArchive(): ArchiveListError {
+  return new ArchiveListError('the object is not an archive: its first bytes match no known archive format');
+}
+
+function nextFile(state: WalkState): string {
+  return path.join(state.dir, `archive-${state.files++}`);
+}
+
+// Writes the chunks in order, waiting for each write to finish before reading the next chunk. The
+// format is read from the first bytes as soon as they are written, so that an object that is no
+// archive is not written whole.
+async function writeArchive(file: string, chunks: Iterable<Buffer>): Promise<{ head: Buffer; type: ArchiveType }> {
+  let head = Buffer.alloc(0);
+  let type: ArchiveType | null = null;
+  const handle = await fs.promises.open(file, 'wx');
+  try {
+    for (const chunk of chunks) {
+      if (head.length < ARCHIVE_MAGIC_BYTES) {
+        head = Buffer.concat([head, chunk.subarray(0, ARCHIVE_MAGIC_BYTES - head.length)]);
+        if (head.length === ARCHIVE_MAGIC_BYTES) type = archiveType(head) ?? throwNotAnArchive();
+      }
+      for (let offset = 0; offset < chunk.length; ) {
+        const { bytesWritten } = await handle.write(chunk, offset);
+        offset += bytesWritten;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  return { head, type: type ?? archiveType(head) ?? throwNotAnArchive() };
+}
+
+function throwNotAnArchive(): never {
+  throw notAnArchive();
 }
 
 interface WalkState {
@@ -146,13 +189,11 @@ interface Entry {
   encrypted: boolean;
 }
 
-async function walk(state: WalkState, data: Buffer, type: ArchiveType, prefix: string, depth: number): Promise<void> {
-  const file = path.join(state.dir, `archive-${state.files++}`);
-  await fs.promises.writeFile(file, data);
-
+// Lists the archive in `file`, whose first bytes are `head`, and the archives nested in it.
+async function walk(state: WalkState, file: string, head: Buffer, type: ArchiveType, prefix: string, depth: number): Promise<void> {
   const listed = await listEntries(file, prefix, state.bounds.commandTimeoutMs);
   // gzip, bzip2 and xz hold one stream, often without a stored name, so it is always opened.
-  const compressor = isStreamCompressor(data);
+  const compressor = isStreamCompressor(head);
   const encrypted: EncryptedArchive = { path: prefix.slice(0, -1), type, namesEncrypted: listed.encryptedNames, entries: [] };
   if (listed.encryptedNames) state.listing.encryptedNames = true;
   // Nested archives are added during the loop. This one goes before them, so the outer one comes first.
@@ -183,7 +224,11 @@ async function walk(state: WalkState, data: Buffer, type: ArchiveType, prefix: s
     }
     state.extractedBytes += inner.length;
     const innerType = archiveType(inner);
-    if (innerType !== null) await walk(state, inner, innerType, `${prefix}${entry.path}/`, depth + 1);
+    if (innerType !== null) {
+      const innerFile = nextFile(state);
+      await fs.promises.writeFile(innerFile, inner);
+      await walk(state, innerFile, inner, innerType, `${prefix}${entry.path}/`, depth + 1);
+    }
   }
   if (encrypted.namesEncrypted || encrypted.entries.length > 0) state.listing.encrypted.splice(encryptedIndex, 0, encrypted);
   await fs.promises.rm(file, { force: true });

@@ -173,9 +173,13 @@ export class ClamdClient {
     return version;
   }
 
-  /** Scans one object with INSTREAM. Throws ClamdUnavailableError when clamd cannot give a verdict. */
-  async scan(object: Buffer): Promise<ClamdVerdict> {
-    const reply = await this.request(instreamFrames(object));
+  /**
+   * Scans one object with INSTREAM. The object may come as chunks, which are read one at a time
+   * while the socket drains, so a large object is never queued whole. Throws ClamdUnavailableError
+   * when clamd cannot give a verdict, and the chunks' own error when reading them fails.
+   */
+  async scan(object: Buffer | Iterable<Buffer>): Promise<ClamdVerdict> {
+    const reply = await this.request(instreamFrames(Buffer.isBuffer(object) ? [object] : object));
     const verdict = parseScanReply(reply);
     if (!verdict) throw this.unexpectedReply('INSTREAM', reply);
     return verdict;
@@ -273,8 +277,10 @@ export class ClamdClient {
       });
 
       socket.once('connect', () => {
-        writeFrames(socket, frames, () => settled || writeFailure !== null).catch(() => {
-          // The 'error' and 'close' handlers and the reply wait above settle the request.
+        // socket.write reports its failures through 'error' and 'close', which settle the request.
+        // A rejection here comes from reading the frames, such as an object that fails to decode.
+        writeFrames(socket, frames, () => settled || writeFailure !== null).catch((error: unknown) => {
+          finish(error instanceof Error ? error : new Error(`reading the object to scan failed: ${String(error)}`));
         });
       });
     });
@@ -338,15 +344,18 @@ async function writeFrames(socket: net.Socket, frames: Iterable<Buffer>, isSettl
 }
 
 // zINSTREAM, then chunks each prefixed by its length as a 4-byte big-endian integer, then a zero length.
-function* instreamFrames(object: Buffer): Generator<Buffer> {
+// The object's chunks are pulled one at a time, when writeFrames requests the next frame.
+function* instreamFrames(object: Iterable<Buffer>): Generator<Buffer> {
   yield Buffer.from('zINSTREAM\0');
 
-  for (let offset = 0; offset < object.length; offset += CHUNK_SIZE) {
-    const chunk = object.subarray(offset, offset + CHUNK_SIZE);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(chunk.length);
-    yield length;
-    yield chunk;
+  for (const part of object) {
+    for (let offset = 0; offset < part.length; offset += CHUNK_SIZE) {
+      const chunk = part.subarray(offset, offset + CHUNK_SIZE);
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(chunk.length);
+      yield length;
+      yield chunk;
+    }
   }
 
   yield Buffer.alloc(4);

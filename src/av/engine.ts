@@ -5,9 +5,9 @@
 //      names listed (archive-list.ts), with or without IncludeByName masks. An entry that an
 //      Include mask selects and no Exclude mask protects makes the object av/filtered. A listing
 //      that exceeds its bounds or fails makes it av/error, never a pass.
-//   2. The object's decoded bytes go to clamd over INSTREAM, to the clamd whose ScanArchive and
-//      ScanMail match the group's AVScanArchives and AVScanMailBases (see local-clamd.ts). The
-//      reply maps to a status by status.ts.
+//   2. The object's decoded bytes go to clamd over INSTREAM, chunk by chunk, to the clamd whose
+//      ScanArchive and ScanMail match the group's AVScanArchives and AVScanMailBases (see
+//      local-clamd.ts). The reply maps to a status by status.ts.
 //   3. An archive whose names or entries the listing found encrypted is av/protected unless clamd
 //      found something worse (infected, suspicious). clamd 1.4.6 replies OK for encrypted rar 5
 //      archives even with AlertEncrypted, so its reply alone would pass them as clean.
@@ -21,7 +21,7 @@ import path from 'node:path';
 
 import type { PolicyKey, PolicySettings } from '../config';
 import { matchAnyMask } from '../match/mask';
-import type { MimeObject } from '../mime/objects';
+import { objectChunks, objectHead, type MimeObject } from '../mime/objects';
 import {
   EngineUnavailableError,
   type AntiVirusBases,
@@ -29,7 +29,7 @@ import {
   type MessageContext,
   type ObjectVerdict,
 } from '../pipeline/engines';
-import { ArchiveListError, listArchiveNames, looksLikeArchive, type ArchiveLimits, type ArchiveListing } from './archive-list';
+import { ARCHIVE_MAGIC_BYTES, ArchiveListError, listArchiveNames, looksLikeArchive, type ArchiveLimits, type ArchiveListing } from './archive-list';
 import { basesFrom, readDatabaseFacts } from './bases';
 import { ClamdUnavailableError, type ClamdClient } from './clamd';
 import type { ClamdScanOptions } from './clamd-service';
@@ -102,7 +102,7 @@ export class ClamdEngine implements AntiVirusEngine {
     if (archive.verdict) return archive.verdict;
 
     const client = this.options.clientFor({ archives: settings.AVScanArchives, mail: settings.AVScanMailBases });
-    const verdict = await unavailableAsEngineError(() => client.scan(object.decoded));
+    const verdict = await unavailableAsEngineError(() => client.scan(objectChunks(object)));
     const status = statusFromVerdict(verdict);
 
     if (archive.encryption !== null && (status === 'av/clean' || status === 'av/error')) {
@@ -117,11 +117,11 @@ export class ClamdEngine implements AntiVirusEngine {
   // Lists an archive's entries: a verdict when an entry is filtered or the listing failed, else
   // the description of its encryption (null when nothing in it is encrypted).
   private async inspectArchive(object: MimeObject, settings: PolicySettings): Promise<{ verdict: ObjectVerdict | null; encryption: string | null }> {
-    if (!settings.AVScanArchives || !looksLikeArchive(object.decoded)) return { verdict: null, encryption: null };
+    if (!settings.AVScanArchives || !looksLikeArchive(objectHead(object, ARCHIVE_MAGIC_BYTES))) return { verdict: null, encryption: null };
 
     let listing: ArchiveListing;
     try {
-      listing = await listArchiveNames(object.decoded, this.options.archiveLimits);
+      listing = await listArchiveNames(objectChunks(object), this.options.archiveLimits);
     } catch (error) {
       if (!(error instanceof ArchiveListError)) throw error;
       return { verdict: { status: 'av/error', detail: `archive not listed: ${error.message}` }, encryption: null };
