@@ -24,7 +24,7 @@ import { median } from './lib/stats'
 import { fixed, markdownTable, textTable } from './lib/table'
 import { machineInfo, type MachineInfo } from './lib/machine'
 import { measureLargeMessage, type MemoryResult } from './memory'
-import { gatewayRows, rspamdInstalled } from './rows/gateway'
+import { gatewayRows } from './rows/gateway'
 import { limitRow } from './rows/limit'
 import { postfixAmavisRow } from './rows/postfix-amavis'
 import { stockHarakaRow } from './rows/stock-haraka'
@@ -119,7 +119,6 @@ async function main(): Promise<void> {
   const cells: Cell[] = []
   let memory: MemoryResult | string | null = null
 
-  if (!rspamdInstalled()) log('NOTE: rspamd is not installed, so the full-policy row uses the built-in anti-spam engine only.')
   try {
     for (const row of rows) {
       const reason = await row.unavailable(services)

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { startClamd } from '../../src/av/clamd-service'
 import { startTestDns, type TestDns } from '../../test/helpers/dns'
+import { startTestRspamd, type TestRspamd } from '../../test/helpers/rspamd'
 import { freePort } from '../../test/helpers/smtp'
 import { trackPid } from './children'
 import { startSmtpSink } from './postfix-tools'
@@ -33,13 +34,25 @@ export async function startServices(workDir: string, log: (s: string) => void): 
   // sender domain has an MX and an SPF record that permits loopback.
   dns?.set('client.bench.example', { A: ['127.0.0.1'], MX: [{ exchange: 'client.bench.example', priority: 10 }], TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] })
   dns?.reverse('127.0.0.1', 'client.bench.example')
+  // rspamd asks the same loopback DNS server, so its checks stay on the machine as well.
+  let rspamd: TestRspamd | null = null
+  if (dns) {
+    try {
+      rspamd = await startTestRspamd(`127.0.0.1:${dns.port}`)
+      if (rspamd) trackPid(rspamd.pid)
+      else log('NOTE: rspamd is not installed, so the full-policy row uses the built-in anti-spam engine only.')
+    } catch (err) {
+      log(`NOTE: rspamd did not start, so the full-policy row uses the built-in anti-spam engine only: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
   const dhparams = execFileSync('openssl', ['dhparam', '-dsaparam', '2048'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()
   return {
-    services: { sinkPort, clamd: clamd ? { address: clamd.address, pid: clamd.pid } : null, dnsPort: dns?.port ?? null, packageRoot: PACKAGE_ROOT, workDir, dhparams },
+    services: { sinkPort, clamd: clamd ? { address: clamd.address, pid: clamd.pid } : null, dnsPort: dns?.port ?? null, rspamd: rspamd ? { url: rspamd.url, pid: rspamd.pid } : null, packageRoot: PACKAGE_ROOT, workDir, dhparams },
     sink,
     sinkCount: () => sink.count(),
     stop: async () => {
       await clamd?.stop()
+      await rspamd?.stop()
       await dns?.close()
       await sink.stop()
     },

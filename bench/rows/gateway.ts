@@ -6,7 +6,7 @@
 // a row is skipped with the key named, never run with a feature silently off.
 
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { bundledDatabaseDir } from '../../src/av/clamd-service'
@@ -85,7 +85,8 @@ export function gatewayConf(spec: GatewayRowSpec, services: SharedServices, port
     lines.push('', '[mailgw.antivirus]', `ClamdSocket=${services.clamd?.address ?? ''}`, `ClamdDatabaseDirectory=${bundledDatabaseDir()}`)
   }
   if (spec.antispam) {
-    lines.push('', '[mailgw.antispam]', 'SpamEngine=builtin', 'UriBlackList=uribl.bench.example')
+    const engine = services.rspamd ? ['SpamEngine=rspamd', `RspamdUrl=${services.rspamd.url}`] : ['SpamEngine=builtin']
+    lines.push('', '[mailgw.antispam]', ...engine, 'UriBlackList=uribl.bench.example')
     lines.push('', '[mailgw.resolve]', `Nameserver=127.0.0.1:${services.dnsPort}`)
   }
   lines.push(
@@ -144,6 +145,7 @@ export function gatewayRow(spec: GatewayRowSpec): Row {
         components: [
           { name: 'haraka', pids: () => gateway.descendants() },
           ...(spec.clamd && services.clamd ? [{ name: 'clamd', pids: () => [services.clamd?.pid ?? 0] }] : []),
+          ...(spec.antispam && services.rspamd ? [{ name: 'rspamd', pids: () => [services.rspamd?.pid ?? 0] }] : []),
         ],
         stop: () => gateway.stop(),
       }
@@ -155,9 +157,6 @@ export const gatewayRows: Row[] = [
   gatewayRow({ id: 'gw-stock-sockets', title: 'gateway, rules + 2 groups, stock outbound sockets', clamd: false, antispam: false, fastpath: false }),
   gatewayRow({ id: 'gw-rules', title: 'gateway, rules + 2 groups', clamd: false, antispam: false, fastpath: true }),
   gatewayRow({ id: 'gw-clamd', title: 'gateway, rules + 2 groups + clamd per object', clamd: true, antispam: false, fastpath: true }),
-  gatewayRow({ id: 'gw-full', title: 'gateway, full policy (rules, 2 groups, anti-spam + DNS, clamd)', clamd: true, antispam: true, fastpath: true }),
+  gatewayRow({ id: 'gw-full', title: 'gateway, full policy (rules, 2 groups, anti-spam + DNS + rspamd when installed, clamd)', clamd: true, antispam: true, fastpath: true }),
 ]
 
-export function rspamdInstalled(): boolean {
-  return existsSync('/usr/bin/rspamd')
-}

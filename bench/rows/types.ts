@@ -9,6 +9,8 @@ export interface SharedServices {
   clamd: { address: string; pid: number } | null
   /** Port of the loopback DNS server of the full-policy row, when it could be started. */
   dnsPort: number | null
+  /** rspamd for the full-policy row's content check, when installed and started. */
+  rspamd: { url: string; pid: number } | null
   packageRoot: string
   /** A scratch directory for this row, removed after it. */
   workDir: string

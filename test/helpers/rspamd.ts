@@ -11,6 +11,8 @@ import { freePort } from './smtp'
 
 export interface TestRspamd {
   url: string
+  /** Process id of the rspamd main process; its workers are its children. */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -58,6 +60,7 @@ export async function startTestRspamd(nameserver: string, startTimeoutMs = 60000
 
   return {
     url,
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM')
