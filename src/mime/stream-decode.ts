@@ -1,6 +1,6 @@
 /**
- * Chunked Content-Transfer-Encoding decoding, so a large part body is never held decoded, or as one
- * string, in memory.
+ * Chunked Content-Transfer-Encoding decoding, so a large base64 or quoted-printable body is not held
+ * decoded, or as one string, in memory.
  *
  * `planChunkedDecode` returns a repeatable source of decoded chunks whose concatenation is byte for
  * byte what `decodeTransferEncoding` returns for the same body, with the same `error` and
@@ -14,9 +14,9 @@ import { IDENTITY_ENCODINGS, decodeTransferEncoding } from './transfer-encoding'
 
 /**
  * Input bytes decoded per chunk. A base64 slice yields about 3/4 of this in decoded bytes. Strings
- * and Buffers of this size die young and are freed by V8's scavenges, while 1 MiB slices left tens
- * of MiB of garbage for the next full GC: splitting one 51 MiB base64 message grew peak RSS by
- * about 10 MiB with 64 KiB slices and 63 MiB with 1 MiB slices (Node 20.20, Linux, one run each).
+ * and Buffers of this size die young and V8's scavenges free them, but 1 MiB slices left tens of
+ * MiB of garbage until the next full GC. Splitting one 51 MiB base64 message grew peak RSS (VmHWM)
+ * by about 10 MiB with 64 KiB slices and by 63 MiB with 1 MiB slices (Node 20.20, Linux, one run).
  */
 export const DECODE_SLICE_BYTES = 64 * 1024;
 
