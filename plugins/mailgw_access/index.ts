@@ -13,6 +13,8 @@
 // Each reject or tempfail is one decision log line. DNS failures never reject by themselves;
 // any other error answers 451 (safeHook), never an accept.
 
+import { normaliseHeaders } from '../shared/headers'
+import { limitSpoolBacklog } from '../shared/spool-flow'
 import { safeHook } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
 import { checkConnect, releaseSession } from './connect'
@@ -62,11 +64,16 @@ export const on_rcpt = safeHook('rcpt', async function (this: Haraka.Plugin, con
 })
 
 export const on_data = safeHook('data', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
-  return startData(this, connection)
+  const result = await startData(this, connection)
+  if (result === undefined) limitSpoolBacklog(connection as unknown as Parameters<typeof limitSpoolBacklog>[0])
+  return result
 })
 
 export const on_data_post = safeHook('data_post', async function (this: Haraka.Plugin, connection: Haraka.Connection) {
-  return checkDataPost(this, connection)
+  const result = await checkDataPost(this, connection)
+  // Done here, before the archive and policy plugins read the message, so it is read only once.
+  if (result === undefined && connection.transaction) normaliseHeaders(connection.transaction, gatewayConfig())
+  return result
 })
 
 export const on_disconnect = safeHook('disconnect', async function (this: Haraka.Plugin, connection: Haraka.Connection) {

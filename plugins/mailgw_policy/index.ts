@@ -37,6 +37,7 @@ import { dnsblResults } from '../mailgw_access/session'
 import { discardIncoming } from '../mailgw_archive/incoming'
 import { outgoingExtras } from '../mailgw_archive/outgoing'
 import { confirmedClientHost } from '../shared/client'
+import { normaliseHeaders } from '../shared/headers'
 import { forgetReceivedMessage, takeReceivedMessage } from '../shared/message'
 import { constants, DSN, safeHook, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
@@ -68,14 +69,9 @@ export const process_message = safeHook('data_post', async function (this: Harak
 
   const config = gatewayConfig()
   const recipients = redirectPostmaster(txn.rcpt_to, config)
-  let headersChanged = addMissingHeaders(txn, config.network.Hostname)
-  // Karma's data_post adds its score as a header; its score reaches the copies as a sign instead.
-  if (config.antispam.Karma && txn.header.get_all('X-Haraka-Karma').length > 0) {
-    txn.remove_header('X-Haraka-Karma')
-    headersChanged = true
-  }
-  // The archive plugin may have read the message before these header changes.
-  if (headersChanged) forgetReceivedMessage(txn)
+  // mailgw_access has normally made these changes already; when it has not, a message the archive
+  // plugin read before them is read again.
+  if (normaliseHeaders(txn, config)) forgetReceivedMessage(txn)
 
   // The message is held once: verdict fields a sender may have forged are removed in place, and
   // every copy below is a new header block in front of a view of this Buffer's body.
@@ -272,20 +268,6 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
 function karmaScore(connection: Haraka.Connection): number | null {
   const score = Number((connection.results.get('karma') as { score?: unknown } | undefined)?.score)
   return Number.isFinite(score) ? score : null
-}
-
-/** Adds Message-Id and Date when the message lacks them; returns true when it added one. */
-function addMissingHeaders(txn: Haraka.Transaction, hostname: string): boolean {
-  let added = false
-  if (txn.header.get_all('Message-Id').length === 0) {
-    txn.add_header('Message-Id', `<${txn.uuid}@${hostname}>`)
-    added = true
-  }
-  if (txn.header.get_all('Date').length === 0) {
-    txn.add_header('Date', new Date().toUTCString().replace('GMT', '+0000'))
-    added = true
-  }
-  return added
 }
 
 /** Lets go of the copies' content once their queue files are written (or given up). */

@@ -1,35 +1,55 @@
 // Converts a message to the form Haraka keeps in its queue files and sends after DATA. Every line
 // ends with CRLF: a bare LF becomes CRLF, and a bare CR inside a line stays. A line that starts
-// with a dot gets a second dot, and the message ends with a line break. The conversion runs slice
-// by slice, so a large message is never turned into one string. State carried between slices
-// handles a CRLF or a line-start dot that falls across two slices or two ranges.
+// with a dot gets a second dot, and the message ends with a line break. The output is made of
+// views of the input ranges with the few inserted bytes between them, so converting a copy of a
+// large message allocates almost nothing. State carried from one range to the next handles a
+// CRLF or a line-start dot that falls across two ranges.
 
 import type { MessageContent } from './content'
 
-const DEFAULT_SLICE = 256 * 1024
+const LF = 0x0a
+const CR = 0x0d
+const DOT = 0x2e
+const CR_BYTE = Buffer.from('\r')
+const DOT_BYTE = Buffer.from('.')
 
-export function* wireChunks(content: MessageContent, sliceSize = DEFAULT_SLICE): Generator<Buffer> {
+/** Largest chunk yielded, so a writer waiting for 'drain' gets a say between chunks. */
+const DEFAULT_MAX_CHUNK = 1024 * 1024
+
+export function* wireChunks(content: MessageContent, maxChunk = DEFAULT_MAX_CHUNK): Generator<Buffer> {
   let atLineStart = true
-  let heldCr = false
+  let lastByte = -1
   for (const part of content) {
-    for (let offset = 0; offset < part.length; offset += sliceSize) {
-      let text = part.toString('latin1', offset, Math.min(part.length, offset + sliceSize))
-      if (heldCr) {
-        text = `\r${text}`
-        heldCr = false
+    if (part.length === 0) continue
+    let runStart = 0
+    let position = 0
+    while (position < part.length) {
+      if (atLineStart) {
+        atLineStart = false
+        if (part[position] === DOT) {
+          yield* views(part, runStart, position, maxChunk)
+          yield DOT_BYTE
+          runStart = position
+        }
       }
-      // A CR at the end of a slice may be the first half of a CRLF in the next one.
-      if (text.endsWith('\r')) {
-        text = text.slice(0, -1)
-        heldCr = true
+      const lf = part.indexOf(LF, position)
+      if (lf === -1) break
+      const before = lf > 0 ? part[lf - 1] : lastByte
+      if (before !== CR) {
+        yield* views(part, runStart, lf, maxChunk)
+        yield CR_BYTE
+        runStart = lf
       }
-      if (text.length === 0) continue
-      let out = text.replace(/\r?\n/g, '\r\n').replace(/\n\./g, '\n..')
-      if (atLineStart && out.startsWith('.')) out = `.${out}`
-      atLineStart = out.endsWith('\n')
-      yield Buffer.from(out, 'latin1')
+      position = lf + 1
+      atLineStart = true
     }
+    yield* views(part, runStart, part.length, maxChunk)
+    lastByte = part[part.length - 1]
   }
-  // A message that ends without a line break (or with a bare CR) gets CRLF, as the SMTP data did.
-  if (heldCr || !atLineStart) yield Buffer.from('\r\n')
+  // A message that ends without a line break (or with a bare CR) gets one, as the SMTP data did.
+  if (!atLineStart) yield Buffer.from(lastByte === CR ? '\n' : '\r\n')
+}
+
+function* views(part: Buffer, start: number, end: number, maxChunk: number): Generator<Buffer> {
+  for (let offset = start; offset < end; offset += maxChunk) yield part.subarray(offset, Math.min(end, offset + maxChunk))
 }

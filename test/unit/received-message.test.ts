@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { Readable } from 'node:stream'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 
 import { forgetReceivedMessage, receivedMessage, takeReceivedMessage } from '../../plugins/shared/message'
 import { removeHeaderFieldsInPlace } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
+import { createHarakaTransaction } from '../helpers/haraka-transaction'
 
 /** A transaction whose message stream yields `chunks`, counting how often it was read. */
 function transaction(chunks: Buffer[], bytesRead: number): { txn: Haraka.Transaction; reads: () => number } {
@@ -66,4 +70,54 @@ describe('removeHeaderFieldsInPlace', () => {
     const raw = Buffer.from('X-SpamTest-Rate: 0\r\nSubject: a\r\n')
     assert.equal(removeHeaderFieldsInPlace(raw, isVerdictHeader).toString(), 'Subject: a\r\n')
   })
+})
+
+/** A real Haraka transaction fed line by line, spooled to `dir` from `spoolAfter` bytes on. */
+async function harakaTransaction(uuid: string, lines: string[], dir: string, spoolAfter: number) {
+  const txn = createHarakaTransaction(uuid, dir, spoolAfter)
+  for (const line of lines) txn.add_data(Buffer.from(line, 'latin1'))
+  await new Promise<void>((resolve) => txn.end_data(() => resolve()))
+  return txn
+}
+
+function viaStream(txn: Haraka.Transaction): Promise<Buffer> {
+  return new Promise((resolve) => txn.message_stream.get_data((b) => resolve(b)))
+}
+
+describe('receivedMessage from Haraka', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mailgw-received-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  const body = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? `..stuffed ${i}\r\n` : i % 11 === 0 ? `bare lf ${i}\n` : `.single ${i}\r\n`))
+  const cases: Array<[string, string[], boolean]> = [
+    ['a spooled message', ['Subject: spooled\r\n', 'From: <a@b.example>\r\n', '\r\n', ...body], false],
+    ['a spooled message with a changed header', ['Subject: changed\r\n', 'X-Drop: 1\r\n', '\r\n', ...body, 'no line end'], true],
+    ['a folded and non-ASCII header', ['Subject: =?utf-8?q?x?=\r\n', ' folded\r\n', 'X-Raw: caf\u00e9\r\n', '\r\n', '..x\r\n'], false],
+    ['no empty line', ['Subject: only\r\n', 'From: <a@b.example>\r\n'], false],
+    ['a body without a header', ['\r\n', '..body\r\n'], false],
+  ]
+  for (const [name, lines, change] of cases) {
+    for (const spoolAfter of [0, 1024 * 1024]) {
+      it(`equals the stream: ${name}, ${spoolAfter === 0 ? 'on disk' : 'in memory'}`, async () => {
+        const txn = await harakaTransaction(`${name.replace(/\W/g, '-')}-${spoolAfter}`, lines, dir, spoolAfter)
+        if (change) {
+          txn.add_header('X-Added', 'yes')
+          txn.remove_header('X-Drop')
+        }
+        const expected = await viaStream(txn)
+        const stream = txn.message_stream as unknown as { pipe: (...args: unknown[]) => unknown }
+        const pipe = stream.pipe.bind(stream)
+        let piped = 0
+        stream.pipe = (...args: unknown[]) => {
+          piped++
+          return pipe(...args)
+        }
+        assert.deepEqual(await receivedMessage(txn), expected)
+        // Without header lines Haraka writes the stored bytes as they are, which the stream does just as well.
+        const direct = spoolAfter === 0 && name !== 'a body without a header'
+        assert.equal(piped, direct ? 0 : 1, direct ? 'read from the spool file' : 'read through the stream')
+        txn.message_stream.destroy()
+      })
+    }
+  }
 })
