@@ -28,11 +28,17 @@ export interface PlaceholderContext {
 /** Returns an ObjectEditor for one message; the context fills the template's message macros. */
 export function objectEditor(context: PlaceholderContext): (raw: Buffer, edits: readonly ObjectOutcome[]) => Buffer {
   return (raw, edits) => {
-    // Outcomes carry no size, and %OBJECT_SIZE% needs the decoded size of each object.
-    const sizes = new Map(splitMessage(raw).objects.map((object) => [object.id, object.size]));
+    // %OBJECT_SIZE% needs the decoded size of each object. Outcomes built without one (by an
+    // engine module's own pipeline) get it from a new split of the message.
+    let sizes: Map<string, number> | null = null;
+    const sizeOf = (outcome: ObjectOutcome): number => {
+      if (outcome.size !== undefined) return outcome.size;
+      sizes ??= new Map(splitMessage(raw).objects.map((object) => [object.id, object.size]));
+      return sizes.get(outcome.id) ?? 0;
+    };
     const plan = new Map<string, ObjectEdit>();
     for (const outcome of edits) {
-      const edit = editFor(outcome, sizes.get(outcome.id) ?? 0, context);
+      const edit = editFor(outcome, sizeOf(outcome), context);
       if (edit) plan.set(outcome.id, edit);
     }
     return rebuildMessage(raw, plan);
