@@ -46,11 +46,23 @@ export class CopyStream {
     const stream = destination as NodeJS.WritableStream & { destroyed?: boolean }
     for (const chunk of wireChunks(this.content)) {
       if (stream.destroyed) return
-      if (!stream.write(chunk)) {
-        // process_delivery destroys the file stream on a write error; 'close' ends the wait then.
-        await Promise.race([once(stream, 'drain'), once(stream, 'close')]).catch(() => undefined)
-      }
+      if (!stream.write(chunk)) await drainOrClose(stream)
     }
     if (!stream.destroyed) stream.end()
+  }
+}
+
+/**
+ * Waits for 'drain', or for 'close': process_delivery destroys the file stream on a write error.
+ * Both listeners are removed afterwards, so a long copy does not pile them up.
+ */
+async function drainOrClose(stream: NodeJS.WritableStream): Promise<void> {
+  const abort = new AbortController()
+  try {
+    await Promise.race([once(stream, 'drain', { signal: abort.signal }), once(stream, 'close', { signal: abort.signal })])
+  } catch {
+    // An 'error' event also ends the wait; process_delivery reports it.
+  } finally {
+    abort.abort()
   }
 }

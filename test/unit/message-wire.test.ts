@@ -86,11 +86,13 @@ describe('copySource', () => {
     const content = [Buffer.from('Subject: x\r\n\r\n'), Buffer.alloc(2 * 1024 * 1024, 'line\r\n.dot\r\n')]
     const source = copySource('uuid.1', new Address('<a@b.example>'), content, { k: 1 })
     const received: Buffer[] = []
+    let mostListeners = 0
     const done = new Promise<void>((resolve) => {
       const slow = new Writable({
         highWaterMark: 1024,
-        write(chunk: Buffer, _encoding, next) {
+        write(this: Writable, chunk: Buffer, _encoding, next) {
           received.push(chunk)
+          mostListeners = Math.max(mostListeners, this.listenerCount('close'))
           setImmediate(next)
         },
       })
@@ -98,6 +100,7 @@ describe('copySource', () => {
       source.message_stream.pipe(slow, { dot_stuffed: false })
     })
     await done
+    assert.ok(mostListeners <= 3, `up to ${mostListeners} close listeners at once`)
     assert.deepEqual(Buffer.concat(received), storedLines(Buffer.concat(content)))
     assert.equal(JSON.stringify({ uuid: source.uuid, notes: source.notes }), '{"uuid":"uuid.1","notes":{"k":1}}')
   })
