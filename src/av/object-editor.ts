@@ -13,6 +13,7 @@ import libmime from 'libmime';
 import type { MailgwConfig, PolicySettings } from '../config';
 import { rebuildMessage, splitMessage, type ObjectEdit } from '../mime';
 import { loadTemplate, renderTemplateParts, type Template } from '../notify/template';
+import { templatePath } from '../notify/template-config';
 import type { ObjectOutcome } from '../pipeline/copy';
 
 export interface PlaceholderContext {
@@ -100,13 +101,14 @@ export function placeholderTemplate(file: string): Template {
 
 /** The ObjectEditor of one copy: its group's PlaceholderTemplate and the gateway's names. */
 export function copyObjectEditor(
-  settings: Pick<PolicySettings, 'PlaceholderTemplate'>,
+  settings: PolicySettings,
   config: Pick<MailgwConfig, 'network'>,
   queueId: string,
   product: string,
 ): (raw: Buffer, edits: readonly ObjectOutcome[]) => Buffer {
   return objectEditor({
-    template: () => placeholderTemplate(String(settings.PlaceholderTemplate)),
+    // The shipped template stands in when TemplatesPath lacks it, as for the notification templates.
+    template: () => placeholderTemplate(templatePath(settings, 'PlaceholderTemplate')),
     hostname: config.network.Hostname,
     postmaster: config.network.Postmaster,
     queueId,

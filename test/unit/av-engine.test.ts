@@ -11,7 +11,7 @@ import { ClamdClient } from '../../src/av/clamd';
 import { bundledDatabaseDir } from '../../src/av/clamd-service';
 import { archiveEntryFiltered, ClamdEngine } from '../../src/av/engine';
 import { checkClamdLimits, parseClamdConfLimits, scanVariantsInUse } from '../../src/av/local-clamd';
-import { objectEditor } from '../../src/av/object-editor';
+import { copyObjectEditor, objectEditor } from '../../src/av/object-editor';
 import type { PolicySettings } from '../../src/config';
 import { splitMessage, type MimeObject } from '../../src/mime';
 import { parseTemplate } from '../../src/notify/template';
@@ -216,5 +216,18 @@ describe('objectEditor', () => {
   it('removes a cure without cured bytes', () => {
     const out = edit(raw, [{ ...outcome, status: 'av/disinfected', action: 'cure' }]);
     assert.ok(!out.includes('WDVP'));
+  });
+
+  it('uses the size the outcome carries', () => {
+    const out = edit(raw, [{ ...outcome, size: 4242, action: 'placeholder' }]);
+    assert.match(out.toString('latin1'), /4242 bytes/);
+  });
+
+  it('falls back to the shipped placeholder template', () => {
+    const settings = { PlaceholderTemplate: path.join(os.tmpdir(), 'mailgw-no-such-dir', 'placeholder.tmpl') } as unknown as PolicySettings;
+    const copyEdit = copyObjectEditor(settings, { network: { Hostname: 'gw.example', Postmaster: 'pm@gw.example' } } as never, 'Q1', 'haraka-mailgw 0');
+    const out = copyEdit(raw, [{ ...outcome, action: 'placeholder' }]);
+    assert.ok(!out.includes('WDVP'));
+    assert.ok(splitMessage(out).objects.length === 2, 'the placeholder takes the object\'s place');
   });
 });
