@@ -90,6 +90,7 @@ export async function outgoingExtras(
       const template = templateCache().get(decided.settings, TEMPLATE_OF[plan.kind])
       const rendered = renderNotification(plan, message, notifyCopy, template, decided.settings, {
         hostname: config.network.Hostname,
+        configFile: config.file,
         postmaster: config.network.Postmaster,
         version: product,
         now: new Date(),

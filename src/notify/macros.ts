@@ -28,6 +28,7 @@ export const MESSAGE_MACROS = {
   DATE: { multi: false, doc: 'date and time the notification is generated, in RFC 5322 format' },
   VERSION: { multi: false, doc: 'product name and version, such as "haraka-mailgw 0.1.0"' },
   QUEUE_ID: { multi: false, doc: 'transaction id of the message in the gateway log' },
+  CONFIG_FILE: { multi: false, doc: 'mailgw.conf of the gateway, for commands such as `mailgw maila -c`' },
   CLIENT_ADDR: { multi: false, doc: 'IP address of the SMTP client that sent the message' },
   CLIENT_HOST: { multi: false, doc: 'verified reverse DNS name of the client, empty when it has none' },
   CLIENT_HELO: { multi: false, doc: 'name the client gave in HELO or EHLO' },

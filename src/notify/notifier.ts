@@ -123,6 +123,8 @@ function senderSkipReason(message: NotifyMessage, copy: NotifyCopy, settings: No
 
 export interface RenderContext {
   hostname: string
+  /** The gateway's mailgw.conf, for CONFIG_FILE. */
+  configFile?: string
   postmaster: string
   version: string
   now: Date
@@ -173,6 +175,7 @@ export function templateData(
       NOTIFY_REASON: plan.reasons,
       DATE: rfc5322Date(context.now),
       VERSION: context.version,
+      CONFIG_FILE: context.configFile ?? '',
       QUEUE_ID: message.transaction,
       CLIENT_ADDR: message.clientIp,
       CLIENT_HOST: message.clientHost ?? '',

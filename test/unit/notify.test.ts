@@ -98,7 +98,7 @@ describe('notification plan', () => {
 
 describe('notification rendering', () => {
   const key = Buffer.alloc(32, 7)
-  const context = { hostname: 'gw.test.example', postmaster: 'admin@corp.example', version: 'haraka-mailgw 0.1.0', now: new Date('2026-12-04T10:00:00Z') }
+  const context = { hostname: 'gw.test.example', postmaster: 'admin@corp.example', version: 'haraka-mailgw 0.1.0', now: new Date('2026-12-04T10:00:00Z'), configFile: '/etc/mailgw/config/mailgw.conf' }
 
   it('renders the shipped admin template', () => {
     const template = loadTemplate(path.join(shippedTemplateDir(), 'admin.tmpl'))
@@ -111,7 +111,7 @@ describe('notification rendering', () => {
     assert.match(text, /\r\nTo: secadmin@corp\.example\r\n/)
     assert.match(text, new RegExp(`\\r\\nMessage-ID: ${rendered.messageId.replace(/[.<>]/g, '\\$&')}\\r\\n`))
     assert.match(body, /Subject: {6}Grüße again/)
-    assert.match(body, /mailgw maila --send-id=abcdef0123456789/)
+    assert.match(body, /mailgw maila -c \/etc\/mailgw\/config\/mailgw\.conf --send-id=abcdef0123456789/)
     assert.match(body, /Date: {9}Fri, 04 Dec 2026 10:00:00 \+0000/)
     assert.doesNotMatch(body, /%[A-Z_]+%/)
   })

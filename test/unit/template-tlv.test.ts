@@ -46,6 +46,7 @@ const FULL_DATA: TemplateData = {
     DATE: 'Mon, 06 May 2024 10:00:00 +0000',
     VERSION: 'haraka-mailgw 0.1.0',
     QUEUE_ID: 'A1B2C3D4.1',
+    CONFIG_FILE: '/etc/mailgw/config/mailgw.conf',
     CLIENT_ADDR: '203.0.113.9',
     CLIENT_HOST: 'mx.sender.example',
     CLIENT_HELO: 'mx.sender.example',
@@ -88,7 +89,7 @@ describe('shipped templates', () => {
     assert.match(out, /^Subject: \[mailgw\] av\/infected in message from alice@sender\.example\r$/m);
     assert.match(out, /report\.pdf\.exe \(application\/octet-stream, 1200 bytes\)/);
     assert.match(out, /detected: Eicar-Test-Signature/);
-    assert.match(out, /mailgw maila --send-id=Q1234abcd/);
+    assert.match(out, /mailgw maila -c \S+ --send-id=Q1234abcd/);
     assert.match(out, /Recipient: +<carol@example\.net>/);
   });
 
