@@ -103,7 +103,7 @@ NotifyRecipientTemplate=../vip-recipient.tmpl
     assert.equal(admin.from, 'mailgw@corp.example')
     assert.deepEqual(headerValues(admin.raw, 'Subject'), ['[mailgw] av/infected in message from alice@outside.example'])
     assert.deepEqual(headerValues(admin.raw, 'From'), ['Mail gateway gw.test.example <mailgw@corp.example>'])
-    assert.match(body(admin), new RegExp(`mailgw maila --send-id=${quarantine[0].id}`))
+    assert.match(body(admin), new RegExp(`mailgw maila -c \\S+mailgw\\.conf --send-id=${quarantine[0].id}`))
     assert.match(body(admin), /Client: {7}127\.0\.0\.1/)
     assert.match(body(admin), /Recipient: {4}<staff@corp\.example>/)
     assert.match(body(admin), /Subject: {6}infected-notify/)
