@@ -160,6 +160,13 @@ export function externalClamdNotices(config: MailgwConfig, systemConfPath = '/et
   const socket = externalSocketText(config);
   const notices: string[] = [];
 
+  const clamdSocket = config.antivirus.ClamdSocket;
+  if (clamdSocket.kind === 'unix' && !fs.existsSync(clamdSocket.path)) {
+    notices.push(
+      `no clamd socket at ${clamdSocket.path}, so messages with av scans get a temporary failure until a clamd listens there; set [mailgw.antivirus] ClamdSocket to your clamd's socket, or [mailgw.local] Clamd=true to run a private clamd`,
+    );
+  }
+
   let conf: ReturnType<typeof parseClamdConfLimits> | null;
   try {
     conf = parseClamdConfLimits(fs.readFileSync(systemConfPath, 'utf8'));

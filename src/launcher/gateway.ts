@@ -80,6 +80,12 @@ export async function startLocalServices(config: MailgwConfig, log: (line: strin
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = opts
   const runDir = opts.runDir ?? defaultRunDir(config)
+  // Haraka reports a port in use only in its log and exits; worse, the readiness check would then
+  // reach whatever already listens there and report this gateway as started.
+  await assertPortsFree([
+    ...config.network.ListenOn.map((address) => ({ key: 'ListenOn', address })),
+    ...(config.local.Mailbox ? [{ key: 'Mailbox', address: config.local.Mailbox }] : []),
+  ])
   const services = await startLocalServices(config, log)
 
   try {
@@ -125,6 +131,24 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
 
   return { haraka, services, exited, stop }
+}
+
+/** Throws when another process listens on one of the addresses, naming the key that sets it. */
+export async function assertPortsFree(listeners: { key: string; address: { host: string; port: number } }[]): Promise<void> {
+  for (const { key, address } of listeners) {
+    const error = await tryListen(address)
+    if (error?.code === 'EADDRINUSE') {
+      throw new Error(`${key} ${formatListen(address)} is already in use, perhaps by a gateway that is still running; stop that process or choose another address`)
+    }
+  }
+}
+
+function tryListen(address: { host: string; port: number }): Promise<NodeJS.ErrnoException | null> {
+  return new Promise((resolve) => {
+    const server = net.createServer()
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err))
+    server.listen({ host: address.host, port: address.port, exclusive: true }, () => server.close(() => resolve(null)))
+  })
 }
 
 const signalNumbers: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }

@@ -173,12 +173,21 @@ export async function writeHarakaInstance(config: MailgwConfig, opts: InstanceOp
     await fs.writeFile(path.join(configOut, name), content)
   }
 
-  await fs.mkdir(resolveBasePath(config, config.options.QueuePath), { recursive: true })
-  await clearSpool(resolveBasePath(config, config.options.SpoolPath))
+  await withKey('QueuePath', () => fs.mkdir(resolveBasePath(config, config.options.QueuePath), { recursive: true }))
+  await withKey('SpoolPath', () => clearSpool(resolveBasePath(config, config.options.SpoolPath)))
   await ensureTlsCertificate(configOut, config.network.Hostname)
   await ensureDhParams(configOut)
 
   await linkPlugins(opts.pluginsDir, path.join(opts.runDir, 'plugins'))
+}
+
+/** Runs a directory step and names the configuration key in its error. */
+async function withKey<T>(key: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (err) {
+    throw new Error(`[mailgw.options] ${key}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /**
