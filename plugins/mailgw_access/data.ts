@@ -1,7 +1,8 @@
 // DATA stage: from DATA on, the data termination timeout applies and message lines past
 // MaximalIncomingMessageSize are no longer stored (Haraka's own size limit is off, because its
 // replies carry no enhanced status code). At the end of data: the message size (552 5.3.4), the
-// Received count (554 5.4.6) and the session size (452 4.3.4).
+// number of header lines (552 5.3.4), the Received count (554 5.4.6) and the session size
+// (452 4.3.4).
 
 import { constants, type HookResult } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
@@ -9,6 +10,8 @@ import { renewSession } from './connect'
 import { logDecision, reply, sessionState, setClientTimeout, transactionState } from './session'
 
 const TERMINATOR_BYTES = 3
+/** Haraka's default of connection.ini [headers] max_lines. */
+const HARAKA_MAX_HEADER_LINES = 1000
 
 export async function startData(plugin: Haraka.Plugin, connection: Haraka.Connection): Promise<HookResult> {
   const config = gatewayConfig()
@@ -22,11 +25,13 @@ export async function startData(plugin: Haraka.Plugin, connection: Haraka.Connec
   const tstate = transactionState(txn)
   const limit = config.limits.MaximalIncomingMessageSize
   const store = txn.add_data.bind(txn)
+  const reader = txn as unknown as { header_pos?: number }
   txn.add_data = (line: Buffer | string) => {
     if (txn.data_bytes > limit) {
       tstate.sizeExceeded = true
       return
     }
+    if (reader.header_pos === 0 && line.length > 2) tstate.headerLines++
     store(line)
   }
 }
@@ -52,6 +57,20 @@ export async function checkDataPost(plugin: Haraka.Plugin, connection: Haraka.Co
       reason: `message of ${size} bytes exceeds MaximalIncomingMessageSize=${limits.MaximalIncomingMessageSize}`,
     })
     return { code: constants.deny, msg: reply('messageTooBig') }
+  }
+
+  // Haraka keeps up to [headers] max_lines header lines and drops the rest without a word; with no
+  // empty line after the header, body lines count too. The message would lose text, so it is refused.
+  const maxLines = Number((txn as unknown as { cfg?: { headers?: { max_lines?: unknown } } }).cfg?.headers?.max_lines) || HARAKA_MAX_HEADER_LINES
+  const headerLines = transactionState(txn).headerLines
+  if (headerLines > maxLines) {
+    logDecision(plugin, connection, {
+      verdict: 'reject',
+      stage: 'data',
+      rule: 'header lines',
+      reason: `${headerLines} header lines exceed Haraka's [headers] max_lines=${maxLines}, and the lines past it would be lost`,
+    })
+    return { code: constants.deny, msg: reply('headerTooLong') }
   }
 
   // Haraka puts its own Received line at the top before the data arrives; it is not a hop the

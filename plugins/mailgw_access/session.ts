@@ -41,6 +41,8 @@ export interface TransactionState {
   mailfromDeferred: boolean
   mailfromFacts: import('../../src/access/evaluate').MailfromFacts | null
   sizeExceeded: boolean
+  /** Lines Haraka read as header lines (before the empty line), the empty line not counted. */
+  headerLines: number
 }
 
 export const NOTE = 'mailgw_access'
@@ -66,7 +68,7 @@ export function sessionState(connection: Haraka.Connection): AccessState {
 export function transactionState(txn: Haraka.Transaction): TransactionState {
   const existing = txn.notes[NOTE] as TransactionState | undefined
   if (existing) return existing
-  const state: TransactionState = { mailfromDeferred: false, mailfromFacts: null, sizeExceeded: false }
+  const state: TransactionState = { mailfromDeferred: false, mailfromFacts: null, sizeExceeded: false, headerLines: 0 }
   txn.notes[NOTE] = state
   return state
 }

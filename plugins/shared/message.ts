@@ -45,7 +45,7 @@ interface StoredStream {
   pipe(destination: NodeJS.WritableStream, options?: Record<string, unknown>): unknown
 }
 
-/** haraka-message-stream's limit on the stored header; its reader fails above it. */
+/** Part of the spool file searched for the end of the header; a longer header is read through the stream. */
 const STORED_HEADER_LIMIT = 1024 * 1024
 
 async function readMessage(txn: Haraka.Transaction): Promise<Buffer> {

@@ -30,6 +30,7 @@ export const REPLIES = {
   messageTooBig: { code: 552, subject: 3, detail: 4, text: 'Message size exceeds the fixed maximum message size' },
   sessionTooBig: { code: 452, subject: 3, detail: 4, text: 'Session size limit reached, send the rest in a new session' },
   tooManyHops: { code: 554, subject: 4, detail: 6, text: 'Too many Received headers, possible mail loop' },
+  headerTooLong: { code: 552, subject: 3, detail: 4, text: 'Message header has too many lines; end the header with an empty line' },
   queueFull: { code: 452, subject: 3, detail: 1, text: 'Insufficient system storage, try again later' },
 } as const satisfies Record<string, AccessReply>
 

@@ -215,6 +215,17 @@ ${POLICY}`,
     expectReply(loop, 554, '5.4.6', '4 hops')
   })
 
+  it('refuses a header Haraka would cut', async () => {
+    const pad = (count: number) => Array.from({ length: count }, (_, i) => `X-Pad-${i}: p`)
+    const client = await ready(gateway.port, '192.0.2.48')
+    expectReply(await sendOne(client, messageOfSize(20000, pad(990))), 250, null, '993 header lines')
+    expectReply(await sendOne(client, messageOfSize(20000, pad(1000))), 552, '5.3.4', '1003 header lines')
+    // Without an empty line, Haraka reads every line as a header line.
+    const noSeparator = ['From: a@outside.example', 'Subject: no separator', 'not a header', ...Array.from({ length: 1100 }, (_, i) => `line ${i}`), ''].join('\r\n')
+    expectReply(await sendOne(client, noSeparator), 552, '5.3.4', '1103 lines without an empty line')
+    client.close()
+  })
+
   it('accepts mail while the queue has room', async () => {
     const client = await ready(gateway.port, '192.0.2.48')
     const reply = await client.command('MAIL FROM:<a@outside.example>')

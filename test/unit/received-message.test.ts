@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 
 import { forgetReceivedMessage, receivedMessage, takeReceivedMessage } from '../../plugins/shared/message'
-import { removeHeaderFieldsInPlace } from '../../src/pipeline/rewrite'
+import { editHeaderParts, removeHeaderFieldsInPlace } from '../../src/pipeline/rewrite'
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
 import { createHarakaTransaction } from '../helpers/haraka-transaction'
 
@@ -120,4 +120,17 @@ describe('receivedMessage from Haraka', () => {
       })
     }
   }
+})
+
+describe('editHeaderParts on a header with a stray line', () => {
+  it('ends the header before a line that is not a field', () => {
+    const raw = Buffer.from('Subject: a\r\nNotAHeaderLine\r\nX-Anti-Virus: forged clean\r\n\r\nbody\r\n')
+    const edited = Buffer.concat(editHeaderParts(raw, { remove: isVerdictHeader, append: [{ name: 'X-Anti-Virus', value: 'ours' }] })).toString()
+    assert.equal(edited, 'Subject: a\r\nX-Anti-Virus: ours\r\n\r\nNotAHeaderLine\r\nX-Anti-Virus: forged clean\r\n\r\nbody\r\n')
+  })
+
+  it('leaves a header-only message without a separator as it is', () => {
+    const raw = Buffer.from('Subject: a\r\nFrom: b\r\n')
+    assert.equal(Buffer.concat(editHeaderParts(raw, {})).toString(), 'Subject: a\r\nFrom: b\r\n')
+  })
 })
