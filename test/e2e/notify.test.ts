@@ -190,8 +190,8 @@ NotifyRecipientTemplate=../vip-recipient.tmpl
   })
 
   it('caps the headers a DSN returns', async () => {
-    // 2000 fields of 250 bytes: about 500 KB that a forged sender wants reflected to its victim.
-    const filler = Array.from({ length: 2000 }, (_, i) => `X-Filler-${i}: ${'backscatter '.repeat(20)}`)
+    // 900 fields of 250 bytes: about 225 KB that a forged sender wants reflected to its victim.
+    const filler = Array.from({ length: 900 }, (_, i) => `X-Filler-${i}: ${'backscatter '.repeat(20)}`)
     const message = testMessage('dsn-flood', 'Hello.\r\n', filler)
     const result = await sendMail({ port: gateway.port, from: 'victim@evil.example', to: ['nobody@corp.example'], message })
     assert.equal(result.final?.code, 250)
@@ -207,7 +207,7 @@ NotifyRecipientTemplate=../vip-recipient.tmpl
     const returned = text.slice(text.indexOf('Content-Type: text/rfc822-headers\r\n\r\n'))
     assert.match(returned, /Subject: dsn-flood\r\n/)
     assert.match(returned, /\r\nX-Mailgw-Omitted: the header fields after the first 16384 bytes were left out\r\n\r\n--dsn-/)
-    assert.doesNotMatch(returned, /X-Filler-1999:/)
+    assert.doesNotMatch(returned, /X-Filler-899:/)
     assert.match(returned, /X-Filler-\d+: (backscatter ){20}\r\nX-Mailgw-Omitted:/, 'the cut is at a field boundary')
   })
 
