@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { ClamdClient, type ClamdClientOptions } from '../../src/av/clamd';
-import { startClamd, type ClamdLimits, type ClamdSocket, type RunningClamd } from '../../src/av/clamd-service';
+import { bundledDatabaseDir, startClamd, type ClamdLimits, type ClamdSocket, type RunningClamd } from '../../src/av/clamd-service';
+import { ClamdEngine } from '../../src/av/engine';
 
 export interface TestClamd {
   /** Socket string for ClamdClient: "127.0.0.1:PORT" or a Unix socket path. */
@@ -68,6 +69,14 @@ function testClamd(stateDir: string, running: RunningClamd): TestClamd {
 }
 
 /** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
+/** Starts a test clamd and a ClamdEngine that scans with it, the bundled signatures and 2 slots. */
+export async function startTestClamdEngine(): Promise<{ clamd: TestClamd; engine: ClamdEngine }> {
+  const clamd = await startTestClamd();
+  const client = clamd.client();
+  const engine = new ClamdEngine({ clientFor: () => client, versionClient: client, databaseDirs: [bundledDatabaseDir()], maxConcurrent: 2 });
+  return { clamd, engine };
+}
+
 export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

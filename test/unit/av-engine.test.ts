@@ -18,7 +18,7 @@ import { parseTemplate } from '../../src/notify/template';
 import { EngineUnavailableError, type MessageContext } from '../../src/pipeline/engines';
 import { zipOf } from '../helpers/archives';
 import { FIXTURES } from '../helpers/av-messages';
-import { eicar, encryptedZip, freeLoopbackPort, puaMarker, startTestClamd, type TestClamd } from '../helpers/clamd';
+import { eicar, encryptedZip, freeLoopbackPort, puaMarker, startTestClamdEngine, type TestClamd } from '../helpers/clamd';
 
 const archiveFixture = (name: string): Buffer => fs.readFileSync(path.join(FIXTURES, 'av', 'archives', name));
 
@@ -40,9 +40,7 @@ describe('ClamdEngine', () => {
   let engine: ClamdEngine;
 
   before(async () => {
-    clamd = await startTestClamd();
-    const client = clamd.client();
-    engine = new ClamdEngine({ clientFor: () => client, versionClient: client, databaseDirs: [bundledDatabaseDir()], maxConcurrent: 2 });
+    ({ clamd, engine } = await startTestClamdEngine());
   });
 
   after(async () => {

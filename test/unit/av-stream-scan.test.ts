@@ -11,29 +11,18 @@ import { after, before, describe, it } from 'node:test';
 import { ArchiveListError, listArchiveNames } from '../../src/av/archive-list';
 import { ClamdClient } from '../../src/av/clamd';
 import { ClamdEngine } from '../../src/av/engine';
-import { bundledDatabaseDir } from '../../src/av/clamd-service';
 import type { PolicySettings } from '../../src/config';
 import { LAZY_DECODE_THRESHOLD, splitMessage, type MimeObject } from '../../src/mime/objects';
 import { encodeBase64Lines } from '../../src/mime/transfer-encoding';
 import type { MessageContext } from '../../src/pipeline/engines';
 import { zipOf } from '../helpers/archives';
-import { eicar, startTestClamd, type TestClamd } from '../helpers/clamd';
+import { eicar, startTestClamdEngine, type TestClamd } from '../helpers/clamd';
+import { seededBytes } from '../helpers/seeded-bytes';
 
 const context: MessageContext = { transactionId: 'T1', mailFrom: 'a@b.example', recipients: ['c@d.example'], clientIp: '127.0.0.1', clientHost: null, helo: null };
 
 function settings(overrides: Partial<Record<string, unknown>> = {}): PolicySettings {
   return { AVScanArchives: true, AVScanMailBases: true, IncludeByName: [], ExcludeByName: [], ...overrides } as unknown as PolicySettings;
-}
-
-// Bytes from a linear congruential generator: incompressible enough that zip stores them as they are.
-function noise(length: number, seed: number): Buffer {
-  let state = seed >>> 0;
-  const out = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state >>> 24;
-  }
-  return out;
 }
 
 function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
@@ -63,9 +52,7 @@ describe('chunked scan with clamd', () => {
   let engine: ClamdEngine;
 
   before(async () => {
-    clamd = await startTestClamd();
-    const client = clamd.client();
-    engine = new ClamdEngine({ clientFor: () => client, versionClient: client, databaseDirs: [bundledDatabaseDir()], maxConcurrent: 2 });
+    ({ clamd, engine } = await startTestClamdEngine());
   });
 
   after(async () => {
@@ -73,19 +60,19 @@ describe('chunked scan with clamd', () => {
   });
 
   it('finds EICAR split across chunks', async () => {
-    const data = Buffer.concat([noise(100_000, 1), eicar(), noise(100_000, 2)]);
+    const data = Buffer.concat([seededBytes(100_000, 1), eicar(), seededBytes(100_000, 2)]);
     const verdict = await clamd.client().scan(chunksOf(data, 100_030));
     assert.deepEqual(verdict, { result: 'found', signature: 'MailGW.Test.EICAR.UNOFFICIAL' });
   });
 
   it('scans clean chunks as clean', async () => {
-    assert.deepEqual(await clamd.client().scan(chunksOf(noise(3_000_000, 3), 1024 * 1024)), { result: 'clean' });
+    assert.deepEqual(await clamd.client().scan(chunksOf(seededBytes(3_000_000, 3), 1024 * 1024)), { result: 'clean' });
     assert.deepEqual(await clamd.client().scan([]), { result: 'clean' });
   });
 
   it('rejects when reading chunks fails', async () => {
     function* failing(): Generator<Buffer> {
-      yield noise(200_000, 4);
+      yield seededBytes(200_000, 4);
       throw new Error('decoding failed on purpose');
     }
     const client = clamd.client({ maxConcurrent: 1 });
@@ -95,7 +82,7 @@ describe('chunked scan with clamd', () => {
   });
 
   it('finds EICAR in a large attachment', async () => {
-    const content = Buffer.concat([noise(1_500_000, 5), eicar(), noise(600_000, 6)]);
+    const content = Buffer.concat([seededBytes(1_500_000, 5), eicar(), seededBytes(600_000, 6)]);
     const raw = messageWith('data.bin', content);
     const object = attachmentOf(raw);
     assert.ok(object.size > LAZY_DECODE_THRESHOLD);
@@ -103,7 +90,7 @@ describe('chunked scan with clamd', () => {
   });
 
   it('filters a large zip by entry name', async () => {
-    const zip = zipOf({ 'filler.bin': noise(2_000_000, 7), 'docs/run.exe': 'MZ' });
+    const zip = zipOf({ 'filler.bin': seededBytes(2_000_000, 7), 'docs/run.exe': 'MZ' });
     const object = attachmentOf(messageWith('bundle.zip', zip));
     const verdict = await engine.scan(object, context, settings({ IncludeByName: ['*.exe'] }));
     assert.deepEqual(verdict, { status: 'av/filtered', detail: 'archive entry docs/run.exe' });

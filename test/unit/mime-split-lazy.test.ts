@@ -9,22 +9,13 @@ import { LAZY_DECODE_THRESHOLD, objectChunks, objectHead, splitMessage, type Mim
 import { DECODE_SLICE_BYTES } from '../../src/mime/stream-decode';
 import { decodeTransferEncoding, encodeBase64Lines, encodeQuotedPrintable } from '../../src/mime/transfer-encoding';
 import { uuencode } from '../../src/mime/uuencode';
-
-function randomBytes(length: number, seed: number): Buffer {
-  let state = seed >>> 0;
-  const out = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    out[i] = state >>> 24;
-  }
-  return out;
-}
+import { seededBytes } from '../helpers/seeded-bytes';
 
 function part(headers: string, body: string | Buffer): Buffer {
   return Buffer.concat([Buffer.from('--b\r\n' + headers + '\r\n\r\n', 'latin1'), Buffer.from(body as string, 'latin1'), Buffer.from('\r\n')]);
 }
 
-const attachment = randomBytes(5 * 1024 * 1024, 1);
+const attachment = seededBytes(5 * 1024 * 1024, 1);
 const uuPayload = Buffer.from('uuencoded payload inside a large text part\n');
 const textWithUu = Buffer.concat([
   Buffer.from(('filler line of text\r\n').repeat(80_000)),
@@ -32,9 +23,9 @@ const textWithUu = Buffer.concat([
   Buffer.from('closing words\r\n'),
 ]);
 const qpText = Buffer.from(('caf\u00e9 line with = sign and trailing blanks   \r\n' + 'y'.repeat(90) + '\r\n').repeat(20_000), 'utf8');
-const trailerData = randomBytes(1_500_000, 2);
+const trailerData = seededBytes(1_500_000, 2);
 const footer = '_______________________________________________\r\nList mailing list, https://lists.example/\r\n';
-const invalidBody = encodeBase64Lines(randomBytes(1_200_000, 3), '\r\n').replace(/^(.{500})/s, '$1*');
+const invalidBody = encodeBase64Lines(seededBytes(1_200_000, 3), '\r\n').replace(/^(.{500})/s, '$1*');
 
 const parts = [
   part('Content-Type: text/plain', 'Hello, the files are attached.'),
