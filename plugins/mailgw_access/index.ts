@@ -14,6 +14,7 @@
 // any other error answers 451 (safeHook), never an accept.
 
 import { normaliseHeaders } from '../shared/headers'
+import { watchLauncher } from '../shared/launcher-watch'
 import { limitSpoolBacklog } from '../shared/spool-flow'
 import { safeHook } from '../shared/plugin'
 import { gatewayConfig } from '../shared/runtime'
@@ -25,6 +26,7 @@ import { checkMail } from './mail'
 import { checkRcpt } from './rcpt'
 
 export function register(this: Haraka.Plugin): void {
+  watchLauncher((message) => this.lognotice(message))
   const ctx = accessContext(gatewayConfig(), (m) => this.logerror(m))
   const { access } = ctx
   this.loginfo(

@@ -99,7 +99,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   // Haraka leads its own process group, so stopping the group also stops its workers and any
   // helper it started (such as openssl), however the launcher itself was signalled.
   const haraka = spawn(process.execPath, [harakaBin, '-c', runDir], {
-    env: { ...process.env, ...opts.env, MAILGW_CONFIG: config.file },
+    env: { ...process.env, ...opts.env, MAILGW_CONFIG: config.file, MAILGW_LAUNCHER_PID: String(process.pid) },
     stdio: 'inherit',
     detached: true,
   })
