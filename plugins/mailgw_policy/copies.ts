@@ -1,9 +1,9 @@
 // The source of one queued copy: what outbound.TODOItem and process_delivery read from a
 // transaction (uuid, mail_from, notes, and message_stream.pipe into the queue file), built from
 // the copy's content ranges instead of a Haraka transaction. A Haraka transaction would store the
-// copy again, in memory or in a spool file; this source writes the ranges straight into the queue
-// file, slice by slice and waiting for the file stream to drain, so a copy of a large message
-// costs only its header and one slice.
+// copy again, in memory or in a spool file. This source writes the views of the ranges straight
+// into the queue file and waits for the file stream to drain between chunks, so a copy of a large
+// message costs only its header.
 
 import { once } from 'node:events'
 
@@ -23,11 +23,11 @@ export function copySource(uuid: string, mailFrom: Haraka.Address, content: Mess
 
 /** The part of Haraka's MessageStream that the outbound queue writer uses. */
 export class CopyStream {
-  constructor(private content: MessageContent) {}
+  constructor(private readonly content: MessageContent) {}
 
   /**
    * Writes the copy in Haraka's stored form (CRLF, dot-stuffed) and ends `destination`. Only the
-   * form process_delivery asks for (dot_stuffed: false, no headers skipped) is supported.
+   * form that process_delivery requests (dot_stuffed: false, no headers skipped) is supported.
    */
   pipe<T extends NodeJS.WritableStream>(destination: T, options: { dot_stuffed?: boolean; skip_headers?: boolean } = {}): T {
     if (options.dot_stuffed !== false || options.skip_headers) {
@@ -35,11 +35,6 @@ export class CopyStream {
     }
     void this.writeTo(destination)
     return destination
-  }
-
-  /** Drops the reference to the content; the ranges themselves belong to the received message. */
-  destroy(): void {
-    this.content = []
   }
 
   private async writeTo(destination: NodeJS.WritableStream): Promise<void> {

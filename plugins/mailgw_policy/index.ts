@@ -141,7 +141,6 @@ async function deliverCopies(
   try {
     extras = await outgoingExtras(this, connection, txn, config, copies, quarantined, PRODUCT, raw)
   } catch (err) {
-    releaseCopies(outbound)
     await removeQuarantined(quarantined)
     await discardIncoming(txn)
     connection.logerror(this, `outgoing archive or notification failed for ${txn.uuid}: ${(err as Error).message}`)
@@ -152,7 +151,6 @@ async function deliverCopies(
   // When this hook ran past its Haraka timeout (mailgw_policy.timeout), the client has already
   // been told 4xx and will send the message again; queueing it now would deliver it twice.
   if (connection.transaction !== txn) {
-    releaseCopies(outbound)
     await removeQuarantined(quarantined)
     await extras.discard()
     await discardIncoming(txn)
@@ -165,7 +163,6 @@ async function deliverCopies(
     const queue = this.haraka_require('outbound') as Parameters<typeof enqueueCopies>[0]
     if (outbound.length > 0) queued = await enqueueCopies(queue, config.forward.ForwardRoute, outbound, (file) => fs.unlink(file))
   } catch (err) {
-    releaseCopies(outbound)
     await removeQuarantined(quarantined)
     await extras.discard()
     await discardIncoming(txn)
@@ -173,7 +170,6 @@ async function deliverCopies(
     return { code: constants.denysoft, msg: DSN.create(451, 'Queue write failed, please try again later', 3, 0) }
   }
 
-  releaseCopies(outbound)
   logDecisions.call(this, connection, txn, copies.map((c) => c.outcome), quarantined, queued)
   txn.notes.mailgw_queued = true
   return undefined
@@ -268,9 +264,4 @@ function messageContext(connection: Haraka.Connection, txn: Haraka.Transaction, 
 function karmaScore(connection: Haraka.Connection): number | null {
   const score = Number((connection.results.get('karma') as { score?: unknown } | undefined)?.score)
   return Number.isFinite(score) ? score : null
-}
-
-/** Lets go of the copies' content once their queue files are written (or given up). */
-function releaseCopies(copies: readonly OutboundCopy[]): void {
-  for (const copy of copies) copy.transaction.message_stream.destroy()
 }
