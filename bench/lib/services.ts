@@ -34,7 +34,7 @@ export async function startServices(workDir: string, log: (s: string) => void): 
   // sender domain has an MX and an SPF record that permits loopback.
   dns?.set('client.bench.example', { A: ['127.0.0.1'], MX: [{ exchange: 'client.bench.example', priority: 10 }], TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] })
   dns?.reverse('127.0.0.1', 'client.bench.example')
-  // rspamd asks the same loopback DNS server, so its checks stay on the machine as well.
+  // rspamd queries the same loopback DNS server, so its checks stay on the machine as well.
   let rspamd: TestRspamd | null = null
   if (dns) {
     try {

@@ -59,8 +59,8 @@ export async function checkDataPost(plugin: Haraka.Plugin, connection: Haraka.Co
     return { code: constants.deny, msg: reply('messageTooBig') }
   }
 
-  // Haraka keeps up to [headers] max_lines header lines and drops the rest without a word; with no
-  // empty line after the header, body lines count too. The message would lose text, so it is refused.
+  // Haraka keeps up to [headers] max_lines header lines and silently drops the rest. Without an
+  // empty line after the header, body lines count too. The message would lose text, so it is rejected.
   const maxLines = Number((txn as unknown as { cfg?: { headers?: { max_lines?: unknown } } }).cfg?.headers?.max_lines) || HARAKA_MAX_HEADER_LINES
   const headerLines = transactionState(txn).headerLines
   if (headerLines > maxLines) {

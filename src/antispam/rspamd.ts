@@ -71,7 +71,7 @@ async function askRspamd(raw: Buffer, context: MessageContext, options: RspamdOp
     throw new EngineUnavailableError('rspamd', `request to ${url.href} failed: ${(err as Error).message}; check that rspamd runs and RspamdUrl`, { cause: err })
   }
   if (response.status < 200 || response.status > 299) {
-    throw new EngineUnavailableError('rspamd', `${url.href} answered HTTP ${response.status}: ${response.body.slice(0, 200)}`)
+    throw new EngineUnavailableError('rspamd', `${url.href} returned HTTP ${response.status}: ${response.body.slice(0, 200)}`)
   }
   try {
     const reply = JSON.parse(response.body) as RspamdReply

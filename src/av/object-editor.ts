@@ -107,7 +107,7 @@ export function copyObjectEditor(
   product: string,
 ): (raw: Buffer, edits: readonly ObjectOutcome[]) => Buffer {
   return objectEditor({
-    // The shipped template stands in when TemplatesPath lacks it, as for the notification templates.
+    // The shipped template is used when TemplatesPath has none, as for the notification templates.
     template: () => placeholderTemplate(templatePath(settings, 'PlaceholderTemplate')),
     hostname: config.network.Hostname,
     postmaster: config.network.Postmaster,

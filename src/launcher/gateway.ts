@@ -80,8 +80,8 @@ export async function startLocalServices(config: MailgwConfig, log: (line: strin
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config, log } = opts
   const runDir = opts.runDir ?? defaultRunDir(config)
-  // Haraka reports a port in use only in its log and exits; worse, the readiness check would then
-  // reach whatever already listens there and report this gateway as started.
+  // Haraka reports a port in use only in its log and exits. The readiness check would then reach
+  // the other process on that port and report this gateway as started.
   await assertPortsFree([
     ...config.network.ListenOn.map((address) => ({ key: 'ListenOn', address })),
     ...(config.local.Mailbox ? [{ key: 'Mailbox', address: config.local.Mailbox }] : []),

@@ -13,7 +13,7 @@ const DOT = 0x2e
 const CR_BYTE = Buffer.from('\r')
 const DOT_BYTE = Buffer.from('.')
 
-/** Largest chunk yielded, so a writer waiting for 'drain' gets a say between chunks. */
+/** Maximum size of a yielded chunk, so a writer can wait for 'drain' between chunks. */
 const DEFAULT_MAX_CHUNK = 1024 * 1024
 
 export function* wireChunks(content: MessageContent, maxChunk = DEFAULT_MAX_CHUNK): Generator<Buffer> {

@@ -55,8 +55,8 @@ export function editHeaderParts(raw: Buffer, edits: HeaderEdits): [Buffer, Buffe
   if (!subjectDone) parts.push(formatField({ name: 'Subject', value: edits.subject as string }, lineBreak))
   for (const line of edits.append ?? []) parts.push(formatField(line, lineBreak))
   // A line that is not a field ends the header block, and the scan read it as the first body line.
-  // Without an empty line before it, a downstream reader may take the lines after it, a forged
-  // verdict field among them, as header fields; the empty line makes it read what was scanned.
+  // Without an empty line before it, a downstream reader may take the lines after it as header
+  // fields, a forged verdict field among them. The empty line makes it read what was scanned.
   if (!block.hasSeparator && block.headerEnd < raw.length) parts.push(Buffer.from(lineBreak))
 
   return [Buffer.concat(parts), raw.subarray(block.headerEnd)]

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test'
 
 import { startTestGateway, type TestGateway } from '../helpers/gateway'
 
-function refused(port: number): Promise<boolean> {
+function connectionRefused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port })
     socket.once('connect', () => {
@@ -36,12 +36,12 @@ CheckSpam=false
 `,
     })
     const launcher = gateway.process.pid as number
-    assert.equal(await refused(gateway.port), false, 'the gateway listens')
+    assert.equal(await connectionRefused(gateway.port), false, 'the gateway listens')
 
     process.kill(launcher, 'SIGKILL')
     await gateway.waitForOutput(new RegExp(`the mailgw launcher \\(pid ${launcher}\\) is gone; stopping Haraka`), 15000)
     const deadline = Date.now() + 20000
-    while (!(await refused(gateway.port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-    assert.equal(await refused(gateway.port), true, 'the SMTP port is free again')
+    while (!(await connectionRefused(gateway.port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+    assert.equal(await connectionRefused(gateway.port), true, 'the SMTP port is free again')
   })
 })

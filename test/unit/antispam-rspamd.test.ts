@@ -15,7 +15,7 @@ const CONTEXT: MessageContext = {
   helo: 'client.example',
 }
 
-// A local HTTP server plays rspamd's /checkv2: each test sets the answer, and the requests are recorded.
+// A local HTTP server plays rspamd's /checkv2: each test sets the response, and the requests are recorded.
 describe('rspamdSigns over HTTP', () => {
   let server: http.Server
   let url = ''

@@ -15,7 +15,7 @@ function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]))
 }
 
-/** The stored form line by line, the way Haraka keeps received data: the reference to compare with. */
+/** Builds the stored form line by line, as Haraka keeps received data: the reference to compare with. */
 function storedLines(content: Buffer): Buffer {
   const lines: Buffer[] = []
   let start = 0
@@ -86,13 +86,13 @@ describe('copySource', () => {
     const content = [Buffer.from('Subject: x\r\n\r\n'), Buffer.alloc(2 * 1024 * 1024, 'line\r\n.dot\r\n')]
     const source = copySource('uuid.1', new Address('<a@b.example>'), content, { k: 1 })
     const received: Buffer[] = []
-    let mostListeners = 0
+    let largestListenerCount = 0
     const done = new Promise<void>((resolve) => {
       const slow = new Writable({
         highWaterMark: 1024,
         write(this: Writable, chunk: Buffer, _encoding, next) {
           received.push(chunk)
-          mostListeners = Math.max(mostListeners, this.listenerCount('close'))
+          largestListenerCount = Math.max(largestListenerCount, this.listenerCount('close'))
           setImmediate(next)
         },
       })
@@ -100,7 +100,7 @@ describe('copySource', () => {
       source.message_stream.pipe(slow, { dot_stuffed: false })
     })
     await done
-    assert.ok(mostListeners <= 3, `up to ${mostListeners} close listeners at once`)
+    assert.ok(largestListenerCount <= 3, `up to ${largestListenerCount} close listeners at once`)
     assert.deepEqual(Buffer.concat(received), storedLines(Buffer.concat(content)))
     assert.equal(JSON.stringify({ uuid: source.uuid, notes: source.notes }), '{"uuid":"uuid.1","notes":{"k":1}}')
   })

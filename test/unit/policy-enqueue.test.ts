@@ -7,7 +7,7 @@ import { copySource } from '../../plugins/mailgw_policy/copies'
 import { enqueueCopies, type OutboundCopy } from '../../plugins/mailgw_policy/enqueue'
 import type { RouteRule } from '../../src/route/forward'
 
-/** An outbound module whose writes finish after a delay and fail for one domain. */
+/** Builds an outbound module whose writes finish after a delay and fail for one domain. */
 function fakeOutbound(failDomain: string | null) {
   const pushed: unknown[] = []
   const outbound = {

@@ -10,7 +10,7 @@ import { editHeaderParts, removeHeaderFieldsInPlace } from '../../src/pipeline/r
 import { isVerdictHeader } from '../../src/pipeline/verdict-headers'
 import { createHarakaTransaction } from '../helpers/haraka-transaction'
 
-/** A transaction whose message stream yields `chunks`, counting how often it was read. */
+/** Builds a transaction whose message stream yields `chunks` and counts how often it was read. */
 function transaction(chunks: Buffer[], bytesRead: number): { txn: Haraka.Transaction; reads: () => number } {
   let reads = 0
   const message_stream = {
@@ -72,7 +72,7 @@ describe('removeHeaderFieldsInPlace', () => {
   })
 })
 
-/** A real Haraka transaction fed line by line, spooled to `dir` from `spoolAfter` bytes on. */
+/** Creates a real Haraka transaction fed line by line, spooled to `dir` from `spoolAfter` bytes on. */
 async function harakaTransaction(uuid: string, lines: string[], dir: string, spoolAfter: number) {
   const txn = createHarakaTransaction(uuid, dir, spoolAfter)
   for (const line of lines) txn.add_data(Buffer.from(line, 'latin1'))
@@ -88,7 +88,12 @@ describe('receivedMessage from Haraka', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailgw-received-'))
   after(() => rmSync(dir, { recursive: true, force: true }))
 
-  const body = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? `..stuffed ${i}\r\n` : i % 11 === 0 ? `bare lf ${i}\n` : `.single ${i}\r\n`))
+  const bodyLine = (i: number): string => {
+    if (i % 7 === 0) return `..stuffed ${i}\r\n`
+    if (i % 11 === 0) return `bare lf ${i}\n`
+    return `.single ${i}\r\n`
+  }
+  const body = Array.from({ length: 5000 }, (_, i) => bodyLine(i))
   const cases: Array<[string, string[], boolean]> = [
     ['a spooled message', ['Subject: spooled\r\n', 'From: <a@b.example>\r\n', '\r\n', ...body], false],
     ['a spooled message with a changed header', ['Subject: changed\r\n', 'X-Drop: 1\r\n', '\r\n', ...body, 'no line end'], true],
